@@ -1,0 +1,39 @@
+"""``storeswitch engine {start,stop,status,install}``: the managed engine."""
+
+from __future__ import annotations
+
+import sys
+
+from backend.engine.install import install_engine
+from backend.errors import StoreswitchError
+from backend.status import probe_engine
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("engine", help="start, stop or install the managed engine")
+    p.add_argument("action", choices=["start", "stop", "status", "install"])
+    p.add_argument("--json", action="store_true", help="print JSON for tools")
+    p.set_defaults(run=run)
+
+
+def run(args, ctx) -> int:
+    target = ctx.target
+    if args.action == "install":
+        binaries = install_engine(log=lambda m: print(f"  {m}", file=sys.stderr))
+        ctx.emit({"dockerd": str(binaries.dockerd), "source": binaries.source}, f"dockerd ready: {binaries.dockerd}")
+        return 0
+    if target.name != "managed" and args.action in ("start", "stop"):
+        raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")
+    if args.action == "start":
+        target.start()
+    elif args.action == "stop":
+        target.stop()
+    state = probe_engine(target)
+    if state.reachable:
+        human = f"engine running at {state.host}: Docker {state.version}, Driver {state.driver}"
+    elif not state.installed:
+        human = f"engine not installed: {state.install_message}"
+    else:
+        human = f"engine stopped ({state.host})"
+    ctx.emit(state.as_dict(), human)
+    return 0

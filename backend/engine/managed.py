@@ -1,0 +1,239 @@
+"""``ManagedEngine``: the dockerd storeswitch owns, like Docker Desktop owns its engine.
+
+Its config file, data-root, exec-root, socket, pidfile and log all live in the profile, so it
+touches nothing system-wide (``--iptables=false --bridge=none``, no userland proxy). It is
+started in its own session so that it outlives the storeswitch command that started it, and
+found again through its pidfile. dockerd must run as root.
+
+Why not the docker SDK: it talks to an engine; nothing in it starts or stops one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from backend.engine.api import EngineClient
+from backend.engine.install import EngineBinaries, find_dockerd
+from backend.errors import EngineError, EngineNotInstalled
+from backend.profile import Profile
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+
+
+class ManagedEngine:
+    def __init__(self, profile: Profile, dockerd: str | os.PathLike | None = None) -> None:
+        self.profile = profile
+        self._dockerd = dockerd
+
+    # --- facts --------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return f"unix://{self.profile.managed_socket}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.profile.managed_config_path
+
+    @property
+    def data_root(self) -> Path:
+        return self.profile.managed_data_root
+
+    def binaries(self) -> EngineBinaries:
+        """The dockerd to run; raises :class:`EngineNotInstalled` saying how to get one."""
+        return find_dockerd(self._dockerd)
+
+    def pid(self) -> int | None:
+        """The running dockerd's pid from the pidfile, or None when it is not running."""
+        try:
+            pid = int(self.profile.managed_pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        if b"dockerd" not in cmdline or _is_zombie(pid):
+            return None
+        return pid
+
+    def client(self, timeout: float = 30.0) -> EngineClient:
+        return EngineClient(self.host, timeout=timeout)
+
+    def is_up(self) -> bool:
+        with self.client() as c:
+            return c.ping()
+
+    # --- control ------------------------------------------------------------------------
+    def command(self, binaries: EngineBinaries) -> list[str]:
+        p = self.profile
+        return [
+            str(binaries.dockerd),
+            "--config-file", str(p.managed_config_path),
+            "--data-root", str(p.managed_data_root),
+            "--exec-root", str(p.managed_exec_root),
+            "-H", self.host,
+            "--pidfile", str(p.managed_pidfile),
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--userland-proxy=false",
+        ]
+
+    def validate(self, content: bytes) -> None:
+        """Ask dockerd itself whether it accepts *content* as its config, with the flags it runs with.
+
+        ``dockerd --validate`` (Engine 23+) reads the file, merges it with the flags and exits;
+        nothing starts. A switch runs this before it stops the engine, so a config dockerd would
+        refuse costs no downtime. Raises :class:`EngineError` with dockerd's own words.
+        """
+        binaries = self.binaries()
+        path = self.config_path.with_name(f".{self.config_path.name}.validate")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        try:
+            cmd = self.command(binaries)
+            cmd[cmd.index("--config-file") + 1] = str(path)
+            proc = subprocess.run([*cmd, "--validate"], capture_output=True, text=True, env=binaries.env(), timeout=60)
+        finally:
+            path.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            reason = (proc.stderr or proc.stdout).strip().splitlines()
+            text = reason[-1] if reason else f"exit {proc.returncode}"
+            raise EngineError(f"dockerd refused the new config: {text.replace(str(path), str(self.config_path))}")
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        """Start dockerd and wait until it answers ``/_ping``.
+
+        If dockerd exits instead (a config it refuses), raise :class:`EngineError` quoting its
+        own reason from the log.
+        """
+        if self.pid() is not None and self.is_up():
+            return
+        binaries = self.binaries()
+        if os.geteuid() != 0:
+            raise EngineError(
+                "the managed engine needs root: dockerd cannot run as an ordinary user here. "
+                "Run storeswitch as root (sudo), or choose another target with --target."
+            )
+        p = self.profile
+        for d in (p.managed_data_root, p.managed_exec_root, p.log_dir, p.managed_config_path.parent):
+            d.mkdir(parents=True, exist_ok=True)
+        if not p.managed_config_path.exists():
+            from backend.atomic import write_atomic
+
+            write_atomic(p.managed_config_path, b"{}\n", mode=0o644)
+        p.managed_pidfile.unlink(missing_ok=True)
+        log = open(p.engine_log_path, "ab")
+        offset = log.tell()
+        try:
+            proc = subprocess.Popen(
+                self.command(binaries),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=binaries.env(),
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        with self.client(timeout=5) as c:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise EngineError(
+                        f"dockerd refused to start (exit {proc.returncode}): {self.failure_reason(offset)}"
+                    )
+                if c.ping(timeout=1.0):
+                    return
+                time.sleep(0.05)
+        self._terminate(proc.pid)
+        raise EngineError(
+            f"dockerd did not answer on {self.host} within {timeout:.0f} s and was stopped; "
+            f"last log lines: {self.failure_reason(offset)} (full log: {p.engine_log_path})"
+        )
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        pid = self.pid()
+        if pid is None:
+            return
+        self._terminate(pid, timeout)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _terminate(self, pid: int, timeout: float = STOP_TIMEOUT) -> None:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        while _alive(pid):
+            time.sleep(0.05)
+
+    def failure_reason(self, offset: int = 0) -> str:
+        """dockerd's own words for why it stopped: the last error-like lines logged since *offset*."""
+        try:
+            with open(self.profile.engine_log_path, "rb") as fh:
+                fh.seek(offset)
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no engine log)"
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        keys = ("unable to configure", "failed to start daemon", "level=fatal", "level=error", "invalid", "error")
+        for key in keys:
+            hits = [ln for ln in lines if key in ln.lower()]
+            if hits:
+                return hits[-1]
+        return lines[-1] if lines else "(dockerd printed nothing)"
+
+    def log_tail(self, lines: int = 50) -> str:
+        try:
+            text = self.profile.engine_log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def installed(self) -> tuple[bool, str]:
+        try:
+            b = self.binaries()
+        except EngineNotInstalled as exc:
+            return False, str(exc)
+        return True, f"{b.dockerd} ({b.source})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if _is_zombie(pid):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"

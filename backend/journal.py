@@ -1,0 +1,159 @@
+"""The switch journal and the switch history.
+
+The journal is one small JSON file in the profile's state directory that exists only while a
+switch is under way. It records the plan (from, to, the config file, its original bytes) and
+the last step completed. Every storeswitch command first looks for it
+(:func:`backend.recovery.recover`): a journal left behind means a switch was killed, and the
+recovery finishes it or rolls it back before anything else runs.
+
+Fault injection, for the crash-safety tests only: when the environment variable
+``STORESWITCH_FAULT_KILL_AFTER`` names a step, the process SIGKILLs itself right after that
+step is recorded. Unset (always, outside tests) it does nothing.
+
+The history keeps the last switches (when, from, to, outcome, message) for ``status`` and
+diagnostics.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from backend.atomic import write_json_atomic
+from backend.errors import ConfigError
+
+JOURNAL_SCHEMA = 1  # bump for a renamed or removed field; added fields need no bump
+HISTORY_SCHEMA = 1
+HISTORY_KEEP = 50
+FAULT_ENV = "STORESWITCH_FAULT_KILL_AFTER"
+
+
+class Step(str, Enum):
+    """The steps of a switch, in order; the journal records the last one completed."""
+
+    PLANNED = "planned"
+    CONFIG_WRITTEN = "config-written"
+    ENGINE_STOPPED = "engine-stopped"
+    ENGINE_STARTED = "engine-started"
+    VERIFIED = "verified"
+
+    @property
+    def index(self) -> int:
+        return list(Step).index(self)
+
+
+@dataclass
+class JournalEntry:
+    switch_id: str
+    from_store: str
+    to_store: str
+    target: str
+    config_path: str
+    original_config_b64: str | None  # None: there was no config file
+    new_config_b64: str
+    engine_was_running: bool
+    restart: bool
+    started_at: float
+    step: str = Step.PLANNED.value
+    schema_version: int = JOURNAL_SCHEMA
+    snapshotter: str | None = None
+
+    @property
+    def original_config(self) -> bytes | None:
+        return None if self.original_config_b64 is None else base64.b64decode(self.original_config_b64)
+
+    @property
+    def new_config(self) -> bytes:
+        return base64.b64decode(self.new_config_b64)
+
+    @property
+    def last_step(self) -> Step:
+        return Step(self.step)
+
+
+def encode(raw: bytes | None) -> str | None:
+    return None if raw is None else base64.b64encode(raw).decode("ascii")
+
+
+class SwitchJournal:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def read(self) -> JournalEntry | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{self.path}: the switch journal cannot be read ({exc}); it was left in place. "
+                "Check daemon.json and the engine by hand, then delete the journal."
+            ) from exc
+        if data.get("schema_version", 0) > JOURNAL_SCHEMA:
+            raise ConfigError(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
+        known = {f for f in JournalEntry.__dataclass_fields__}
+        return JournalEntry(**{k: v for k, v in data.items() if k in known})
+
+    def begin(self, entry: JournalEntry) -> None:
+        write_json_atomic(self.path, asdict(entry))
+        _maybe_fault(Step.PLANNED)
+
+    def advance(self, entry: JournalEntry, step: Step) -> None:
+        entry.step = step.value
+        write_json_atomic(self.path, asdict(entry))
+        _maybe_fault(step)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _maybe_fault(step: Step) -> None:
+    if os.environ.get(FAULT_ENV) == step.value:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class HistoryEntry:
+    at: float
+    from_store: str
+    to_store: str
+    outcome: str  # "switched", "saved" (no restart), "refused" (nothing changed), "rolled-back", "recovered"
+    message: str = ""
+    target: str = ""
+
+
+@dataclass
+class SwitchHistory:
+    path: Path
+    entries: list[HistoryEntry] = field(default_factory=list)
+    damaged: bool = False  # the file exists but could not be read
+
+    @classmethod
+    def load(cls, path: Path) -> "SwitchHistory":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(Path(path), [HistoryEntry(**e) for e in data.get("entries", [])])
+        except FileNotFoundError:
+            return cls(Path(path))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return cls(Path(path), damaged=True)  # informative only: reported, never overwritten
+
+    def append(self, entry: HistoryEntry) -> None:
+        fresh = SwitchHistory.load(self.path)
+        if fresh.damaged:
+            # A damaged history is never overwritten: keep it beside, start anew.
+            self.path.replace(self.path.with_suffix(f".damaged-{int(time.time())}"))
+        fresh.entries.append(entry)
+        fresh.entries = fresh.entries[-HISTORY_KEEP:]
+        write_json_atomic(self.path, {"schema_version": HISTORY_SCHEMA, "entries": [asdict(e) for e in fresh.entries]})
+        self.entries = fresh.entries
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [asdict(e) for e in self.entries]

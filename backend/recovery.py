@@ -1,0 +1,62 @@
+"""Recovery after a killed switch, run at the start of every storeswitch command.
+
+A journal left behind means a switch died between two steps. Recovery takes the switch lock
+(if another process holds it, that switch is alive and the journal is its own: nothing to do),
+then either *finishes* the switch, when the engine already runs the new store with the new
+config in place, or *rolls it back*: original daemon.json bytes restored, engine restarted on
+the old store (or left stopped if it was stopped before). Either way the journal is cleared and
+the outcome written to the history, so the user can see what happened.
+"""
+
+from __future__ import annotations
+
+import time
+
+from filelock import Timeout
+
+from backend.journal import HistoryEntry, Step, SwitchHistory, SwitchJournal
+from backend.profile import Profile
+from backend.stores import Store
+from backend.switch import engine_runs, rollback, switch_lock
+from backend.targets.base import Target
+
+
+def recover(target: Target, profile: Profile) -> str | None:
+    """Finish or roll back a switch that died; return a sentence saying what was done, or None."""
+    journal = SwitchJournal(profile.journal_path)
+    if not profile.journal_path.exists():
+        return None
+    lock = switch_lock(profile)
+    try:
+        lock.acquire()
+    except Timeout:
+        return None  # a live switch owns the journal
+    try:
+        entry = journal.read()
+        if entry is None:
+            return None
+        to = Store(entry.to_store)
+        if entry.last_step.index >= Step.ENGINE_STARTED.index and engine_runs(target, to) and _config_is(target, entry.new_config):
+            message = f"finished an interrupted switch to the {to.title} (it had reached '{entry.step}')"
+            outcome = "recovered"
+        elif entry.last_step.index >= Step.CONFIG_WRITTEN.index and not entry.restart and _config_is(target, entry.new_config):
+            message = f"finished an interrupted switch to the {to.title} (saved; restart pending)"
+            outcome = "recovered"
+        else:
+            state = rollback(target, entry)
+            message = f"rolled back an interrupted switch to the {to.title} (it had reached '{entry.step}'): {state}"
+            outcome = "rolled-back"
+        journal.clear()
+        SwitchHistory(profile.history_path).append(
+            HistoryEntry(time.time(), entry.from_store, entry.to_store, outcome, message, entry.target)
+        )
+        return message
+    finally:
+        lock.release()
+
+
+def _config_is(target: Target, content: bytes) -> bool:
+    try:
+        return target.config_path.read_bytes() == content
+    except OSError:
+        return False

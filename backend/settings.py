@@ -1,0 +1,66 @@
+"""storeswitch's own settings: load (migrating with a backup), save atomically.
+
+A file that does not parse, or that a newer storeswitch wrote, is refused and never
+overwritten; the error names the file and what to do. Before a migration writes the new
+version, the old bytes are kept as ``settings.json.v<N>.bak``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.atomic import write_atomic, write_json_atomic
+from backend.errors import ConfigError
+from migration.settings import DEFAULTS, SCHEMA_VERSION, upgrade
+from migration.versioned import MigrationError
+
+
+@dataclass
+class Settings:
+    path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key, DEFAULTS.get(key))
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    @property
+    def kubernetes_enabled(self) -> bool:
+        return bool(self.get("kubernetes_enabled"))
+
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return cls(path, {"schema_version": SCHEMA_VERSION})
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            raise ConfigError(
+                f"{path}: not valid JSON{where}; it was left untouched. Fix it, or move it away to start "
+                "from defaults."
+            ) from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: must hold a JSON object; it was left untouched")
+        try:
+            new, passed = upgrade(data, str(path))
+        except MigrationError as exc:
+            raise ConfigError(str(exc)) from exc
+        if passed:
+            write_atomic(path.with_name(f"{path.name}.v{data['schema_version']}.bak"), raw)
+            write_json_atomic(path, new)
+        return cls(path, new)
+
+    def save(self) -> None:
+        self.values["schema_version"] = SCHEMA_VERSION
+        write_json_atomic(self.path, self.values)

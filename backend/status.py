@@ -1,0 +1,155 @@
+"""What ``storeswitch status`` reports: configured vs live store, the engine, both stores' roots.
+
+Gathered the same way for the CLI, the GUI's status line and diagnostics. Never raises for an
+engine that is down or not installed: those are states to report, not errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.daemon_config import DaemonConfig
+from backend.errors import ConfigError, EngineError
+from backend.journal import SwitchHistory, SwitchJournal
+from backend.profile import Profile
+from backend.stores import Store, driver_type, live_store
+from backend.targets.base import Target
+
+STATUS_SCHEMA = 1  # bump for a renamed or removed field; added fields need no bump
+
+
+@dataclass
+class EngineState:
+    host: str
+    reachable: bool = False
+    installed: bool = True
+    install_message: str = ""
+    version: str | None = None
+    api_version: str | None = None
+    driver: str | None = None
+    driver_type: str | None = None
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict, repr=False)
+    version_info: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "reachable": self.reachable,
+            "installed": self.installed,
+            "install_message": self.install_message,
+            "version": self.version,
+            "api_version": self.api_version,
+            "driver": self.driver,
+            "driver_type": self.driver_type,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Status:
+    target: str
+    target_reason: str
+    config_path: str
+    configured_store: Store | None
+    config_error: str | None
+    engine: EngineState
+    live_store: Store | None
+    stores: dict[str, dict[str, Any]]
+    profile: dict[str, str]
+    switch_in_progress: bool
+    last_switch: dict[str, Any] | None
+    recovered: str | None = None
+
+    @property
+    def pending_restart(self) -> bool:
+        return self.live_store is not None and self.configured_store is not None and self.live_store is not self.configured_store
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": STATUS_SCHEMA,
+            "target": self.target,
+            "target_reason": self.target_reason,
+            "config_path": self.config_path,
+            "configured_store": self.configured_store.value if self.configured_store else None,
+            "config_error": self.config_error,
+            "live_store": self.live_store.value if self.live_store else None,
+            "pending_restart": self.pending_restart,
+            "engine": self.engine.as_dict(),
+            "stores": self.stores,
+            "profile": self.profile,
+            "switch_in_progress": self.switch_in_progress,
+            "last_switch": self.last_switch,
+            "recovered": self.recovered,
+        }
+
+
+def probe_engine(target: Target, timeout: float = 5.0) -> EngineState:
+    state = EngineState(host=target.host)
+    state.installed, state.install_message = target.installed()
+    try:
+        with target.client(timeout=timeout) as client:
+            state.version_info = client.version()
+            state.info = client.info()
+    except EngineError as exc:
+        state.error = str(exc)
+        return state
+    state.reachable = True
+    state.version = state.version_info.get("Version")
+    state.api_version = state.version_info.get("ApiVersion")
+    state.driver = state.info.get("Driver")
+    state.driver_type = driver_type(state.info)
+    return state
+
+
+def gather_status(target: Target, profile: Profile, recovered: str | None = None) -> Status:
+    config_error = None
+    configured: Store | None = None
+    try:
+        configured = DaemonConfig.load(target.config_path).store
+    except ConfigError as exc:
+        config_error = str(exc)
+    engine = probe_engine(target)
+    live = live_store(engine.info) if engine.reachable else None
+    roots = target.store_roots(engine.info if engine.reachable else None)
+    history = SwitchHistory.load(profile.history_path).as_list()
+    return Status(
+        target=target.name,
+        target_reason=target.reason,
+        config_path=str(target.config_path),
+        configured_store=configured,
+        config_error=config_error,
+        engine=engine,
+        live_store=live,
+        stores={s.value: roots[s].as_dict() for s in Store},
+        profile=profile.as_dict(),
+        switch_in_progress=SwitchJournal(profile.journal_path).path.exists(),
+        last_switch=history[-1] if history else None,
+        recovered=recovered,
+    )
+
+
+def describe(status: Status) -> list[str]:
+    """The human form of a status, a few plain lines."""
+    e = status.engine
+    lines = [f"target:      {status.target} ({status.target_reason})", f"config:      {status.config_path}"]
+    if status.config_error:
+        lines.append(f"             ! {status.config_error}")
+    else:
+        lines.append(f"configured:  {status.configured_store.title if status.configured_store else '?'}")
+    if not e.installed:
+        lines.append(f"engine:      not installed: {e.install_message}")
+    elif e.reachable:
+        lines.append(f"engine:      running at {e.host}, Docker {e.version} (API {e.api_version})")
+        driver = f"Driver {e.driver}" + (f", {e.driver_type}" if e.driver_type else "")
+        lines.append(f"live store:  {status.live_store.title if status.live_store else '?'} ({driver})")
+    else:
+        lines.append(f"engine:      not running ({e.host}); start it with `storeswitch engine start`")
+    if status.pending_restart:
+        lines.append("             restart pending: the config and the running engine disagree")
+    for name, store in status.stores.items():
+        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}")
+    if status.recovered:
+        lines.append(f"recovered:   {status.recovered}")
+    return lines

@@ -1,0 +1,221 @@
+"""The switch: a journaled transaction from one image store to the other.
+
+Steps (each recorded in the journal before the next starts)::
+
+    planned -> config-written -> engine-stopped -> engine-started -> verified -> (journal cleared)
+
+If the engine refuses the new config or comes up on the wrong store, :meth:`SwitchTransaction.run`
+rolls back: the original daemon.json bytes are restored, the engine restarted on the old store,
+and :class:`SwitchError` raised quoting the engine's own reason. A lock (filelock) makes a second
+concurrent switch fail at once. Recovery after a crash lives in :mod:`backend.recovery`.
+
+Nothing about switching lives in the GUI or the CLI; both call :class:`SwitchTransaction`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from filelock import FileLock, Timeout
+
+from backend.atomic import write_atomic
+from backend.daemon_config import DaemonConfig
+from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
+from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
+from backend.profile import Profile
+from backend.stores import Store, live_store
+from backend.targets.base import Target
+from backend.verify import verify_store
+
+Progress = Callable[[str, str], None]  # (step id, sentence for people)
+
+
+def _no_progress(step: str, message: str) -> None:
+    pass
+
+
+@dataclass
+class SwitchResult:
+    from_store: Store
+    to_store: Store
+    outcome: str  # "switched", "unchanged", "saved"
+    message: str
+    live_store: Store | None = None
+    driver: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "from_store": self.from_store.value,
+            "to_store": self.to_store.value,
+            "outcome": self.outcome,
+            "message": self.message,
+            "live_store": self.live_store.value if self.live_store else None,
+            "driver": self.driver,
+            "steps": self.steps,
+        }
+
+
+def switch_lock(profile: Profile) -> FileLock:
+    profile.state_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(profile.lock_path), timeout=0)
+
+
+def acquire(lock: FileLock) -> None:
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise SwitchInProgress(
+            f"a switch is in progress (lock {lock.lock_file} is held by another storeswitch); "
+            "wait for it to finish, then try again"
+        ) from exc
+
+
+class SwitchTransaction:
+    def __init__(self, target: Target, profile: Profile) -> None:
+        self.target = target
+        self.profile = profile
+        self.journal = SwitchJournal(profile.journal_path)
+        self.history = SwitchHistory(profile.history_path)
+
+    def run(
+        self,
+        to: Store,
+        restart: bool = True,
+        progress: Progress = _no_progress,
+        snapshotter: str | None = None,
+    ) -> SwitchResult:
+        lock = switch_lock(self.profile)
+        acquire(lock)
+        try:
+            return self._run(Store(to), restart, progress, snapshotter)
+        finally:
+            lock.release()
+
+    # --- the steps ----------------------------------------------------------------------
+    def _run(self, to: Store, restart: bool, progress: Progress, snapshotter: str | None) -> SwitchResult:
+        steps: list[str] = []
+
+        def say(step: str, message: str) -> None:
+            steps.append(step)
+            progress(step, message)
+
+        say("plan", "Reading the engine configuration…")
+        config = DaemonConfig.load(self.target.config_path)
+        installed, install_msg = self.target.installed()
+        running_store = self._live_store() if installed else None
+        from_store = running_store or config.store
+        new_bytes = config.with_store(to, snapshotter)
+        if new_bytes == config.raw and (running_store is to or not restart or not installed):
+            state = "running" if running_store is to else "configured; it takes effect at the next engine start"
+            message = f"already on the {to.title} ({state})"
+            return SwitchResult(from_store, to, "unchanged", message, running_store, None, steps)
+
+        if restart and installed:
+            say("validate", f"Asking the engine whether it accepts the {to.title} config…")
+            try:
+                self.target.validate(new_bytes)
+            except EngineError as exc:
+                message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
+                message += f" and the engine is still on the {running_store.title}." if running_store else "."
+                self._record(from_store, to, "refused", message)
+                raise SwitchError(message) from exc
+
+        entry = JournalEntry(
+            switch_id=uuid.uuid4().hex,
+            from_store=from_store.value,
+            to_store=to.value,
+            target=self.target.name,
+            config_path=str(self.target.config_path),
+            original_config_b64=encode(config.raw),
+            new_config_b64=encode(new_bytes),
+            engine_was_running=running_store is not None,
+            restart=restart and installed,
+            started_at=time.time(),
+            snapshotter=snapshotter,
+        )
+        self.journal.begin(entry)
+        say("save", f"Saving the {to.title} in {config.path}…")
+        config.write(new_bytes)
+        self.journal.advance(entry, Step.CONFIG_WRITTEN)
+
+        if not restart or not installed:
+            self.journal.clear()
+            why = "--no-restart was given" if installed else install_msg
+            message = f"saved: the {to.title} takes effect when the engine restarts ({why})"
+            self._record(from_store, to, "saved", message)
+            return SwitchResult(from_store, to, "saved", message, running_store, None, steps)
+
+        try:
+            say("stop", "Stopping the engine…")
+            self.target.stop()
+            self.journal.advance(entry, Step.ENGINE_STOPPED)
+            say("start", f"Starting the engine on the {to.title}…")
+            self.target.start()
+            self.journal.advance(entry, Step.ENGINE_STARTED)
+            say("verify", f"Checking that the engine runs the {to.title}…")
+            with self.target.client() as client:
+                info = verify_store(client, to)
+            self.journal.advance(entry, Step.VERIFIED)
+        except EngineError as exc:
+            reason = str(exc)
+            say("rollback", f"The engine refused the {to.title}; restoring the {from_store.title}…")
+            restored = rollback(self.target, entry)
+            self.journal.clear()
+            message = f"switch to the {to.title} refused: {reason}. {restored}"
+            self._record(from_store, to, "rolled-back", message)
+            raise SwitchError(message) from exc
+        self.journal.clear()
+        message = f"switched from the {from_store.title} to the {to.title}"
+        self._record(from_store, to, "switched", message)
+        say("done", message[0].upper() + message[1:] + ".")
+        return SwitchResult(from_store, to, "switched", message, to, info.get("Driver"), steps)
+
+    def _live_store(self) -> Store | None:
+        try:
+            with self.target.client(timeout=10) as client:
+                return live_store(client.info())
+        except EngineError:
+            return None
+
+    def _record(self, from_store: Store, to: Store, outcome: str, message: str) -> None:
+        self.history.append(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
+
+
+def rollback(target: Target, entry: JournalEntry) -> str:
+    """Restore the original config byte for byte and bring the engine back on the old store.
+
+    Returns a sentence saying what state the engine is in now, for the user.
+    """
+    original = entry.original_config
+    config_path = target.config_path
+    if original is None:
+        config_path.unlink(missing_ok=True)
+    else:
+        write_atomic(config_path, original)
+    old = Store(entry.from_store)
+    if entry.engine_was_running and engine_runs(target, old):
+        return f"{config_path} was restored; the engine is running on the {old.title}."
+    if not entry.engine_was_running:
+        target.stop()
+        return f"{config_path} was restored; the engine was not running before and is stopped."
+    try:
+        target.stop()
+        target.start()
+        with target.client() as client:
+            verify_store(client, old)
+    except (EngineError, EngineNotInstalled) as exc:
+        return f"{config_path} was restored, but the engine did not come back on the {old.title}: {exc}"
+    return f"{config_path} was restored and the engine is back on the {old.title}."
+
+
+def engine_runs(target: Target, store: Store) -> bool:
+    """True when the target's engine answers and runs *store*."""
+    try:
+        with target.client(timeout=10) as client:
+            return live_store(client.info()) is store
+    except EngineError:
+        return False

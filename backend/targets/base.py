@@ -1,0 +1,48 @@
+"""The ``Target`` protocol: one kind of engine storeswitch can switch.
+
+A target knows where its engine's config is, how to reach the engine, and how to stop and start
+(or restart) it. Everything else about a switch (journal, verify, rollback) is the same for
+every target and lives in :mod:`backend.switch`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from backend.engine.api import EngineClient
+from backend.stores import StoreRoots, Store
+
+
+class Target(Protocol):
+    name: str
+    reason: str  # why this target was chosen (shown by status)
+
+    @property
+    def config_path(self) -> Path: ...
+
+    @property
+    def host(self) -> str: ...
+
+    def client(self, timeout: float = 30.0) -> EngineClient: ...
+
+    def installed(self) -> tuple[bool, str]:
+        """Whether the engine can be run at all here, and a sentence saying so."""
+        ...
+
+    def validate(self, content: bytes) -> None:
+        """Raise EngineError with the engine's reason if it would refuse *content* as its config.
+
+        A target that cannot check beforehand does nothing; the restart then decides.
+        """
+        ...
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None:
+        """Start and wait until the engine answers; raise EngineError with its reason if not."""
+        ...
+
+    def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]: ...
+
+    def log_tail(self, lines: int = 50) -> str: ...
