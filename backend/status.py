@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.daemon_config import DaemonConfig
 from backend.errors import ConfigError, EngineError
 from backend.journal import SwitchHistory, SwitchJournal
 from backend.profile import Profile
@@ -107,7 +106,7 @@ def gather_status(target: Target, profile: Profile, recovered: str | None = None
     config_error = None
     configured: Store | None = None
     try:
-        configured = DaemonConfig.load(target.config_path).store
+        configured = target.read_config().store
     except ConfigError as exc:
         config_error = str(exc)
     engine = probe_engine(target)

@@ -22,7 +22,6 @@ from typing import Callable
 from filelock import FileLock, Timeout
 
 from backend.atomic import write_atomic
-from backend.daemon_config import DaemonConfig
 from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
 from backend.profile import Profile
@@ -104,7 +103,7 @@ class SwitchTransaction:
             progress(step, message)
 
         say("plan", "Reading the engine configuration…")
-        config = DaemonConfig.load(self.target.config_path)
+        config = self.target.read_config()
         installed, install_msg = self.target.installed()
         running_store = self._live_store() if installed else None
         from_store = running_store or config.store

@@ -14,6 +14,25 @@ from backend.engine.api import EngineClient
 from backend.stores import StoreRoots, Store
 
 
+class StoreConfig(Protocol):
+    """The file a target's store choice lives in (daemon.json; Docker Desktop's settings file).
+
+    :class:`backend.daemon_config.DaemonConfig` is the one for daemon.json.
+    """
+
+    path: Path
+    raw: bytes | None  # the original bytes; None when the file does not exist
+
+    @property
+    def store(self) -> Store: ...
+
+    def with_store(self, store: Store, snapshotter: str | None = None) -> bytes:
+        """The file's new bytes asking for *store*, every other key kept."""
+        ...
+
+    def write(self, content: bytes) -> None: ...
+
+
 class Target(Protocol):
     name: str
     reason: str  # why this target was chosen (shown by status)
@@ -25,6 +44,10 @@ class Target(Protocol):
     def host(self) -> str: ...
 
     def client(self, timeout: float = 30.0) -> EngineClient: ...
+
+    def read_config(self) -> "StoreConfig":
+        """The file that names the store, parsed strictly (raises ConfigError, never writes)."""
+        ...
 
     def installed(self) -> tuple[bool, str]:
         """Whether the engine can be run at all here, and a sentence saying so."""

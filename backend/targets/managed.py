@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from backend.daemon_config import DaemonConfig
 from backend.engine.api import EngineClient
 from backend.engine.managed import ManagedEngine
 from backend.profile import Profile
@@ -29,6 +30,9 @@ class ManagedTarget:
 
     def client(self, timeout: float = 30.0) -> EngineClient:
         return self.engine.client(timeout)
+
+    def read_config(self) -> DaemonConfig:
+        return DaemonConfig.load(self.config_path)
 
     def installed(self) -> tuple[bool, str]:
         return self.engine.installed()
