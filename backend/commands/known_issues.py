@@ -1,0 +1,134 @@
+"""``storeswitch known-issues [--json] [--all] [--store {classic,containerd}]``.
+
+Lists the containerd image store's known issues that apply (``yes``) or may apply (``maybe``)
+to this machine for a store (default: the one the config names now); ``--all`` adds those that
+do not apply. JSON lists, per issue, ``id``, ``severity``, ``applies`` and ``facts_used``, so
+support staff can see why. Also home of the printing that ``switch`` does before switching
+(:func:`preflight`): the decisions live in :mod:`backend.known_issues`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from backend.known_issues import assess
+from backend.known_issues.assessment import Assessment
+from backend.known_issues.evaluate import APPLIES_WORDS, Evaluation
+from backend.stores import Store
+
+SEVERITY_MARK = {"blocker": "[blocker]", "warning": "[warning]", "info": "[info]   "}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("known-issues", help="list the containerd image store's known issues that apply to this machine")
+    p.add_argument("--json", action="store_true", help="print JSON for tools (id, severity, applies, facts_used)")
+    p.add_argument("--all", action="store_true", help="also list the issues that do not apply")
+    p.add_argument("--store", choices=[s.value for s in Store], default=None,
+                   help="check for this store (default: the store the engine's config names now)")
+    p.set_defaults(run=run)
+
+
+def run(args, ctx) -> int:
+    result = assess(ctx.target, ctx.profile, args.store)
+    data = result.as_dict(include_all=args.all)
+    if result.catalog_error:
+        print(f"storeswitch: {result.unavailable_message}", file=sys.stderr)
+        if ctx.json:
+            ctx.emit(data, "")
+        return 1
+    ctx.emit(data, describe(result, args.all))
+    return 0
+
+
+def describe(result: Assessment, include_all: bool = False) -> list[str]:
+    store = f"the {Store(result.store_after).title}" if result.store_after else "an unknown store (the config could not be read)"
+    counts = {word: sum(1 for ev in result.evaluations if ev.applies == word) for word in ("yes", "maybe", "no")}
+    lines = [
+        f"Known issues for {store} on this machine: {counts['yes']} apply, {counts['maybe']} may apply, "
+        f"{counts['no']} do not" + ("" if include_all or not counts["no"] else " (--all lists them)") + "."
+    ]
+    if result.settings_error:
+        lines.append(f"  (settings could not be read, Kubernetes is unknown: {result.settings_error})")
+    chosen = result.evaluations if include_all else result.shown
+    for ev in chosen:
+        lines += [""] + issue_lines(ev, detailed=True)
+    return lines
+
+
+def issue_lines(ev: Evaluation, detailed: bool = False) -> list[str]:
+    i = ev.issue
+    lines = [f"{SEVERITY_MARK[i.severity]} {i.id} ({APPLIES_WORDS[ev.applies]}): {i.title}"]
+    if detailed:
+        lines.append(f"    you will see: {i.symptom}")
+    lines.append(f"    workaround:   {i.workaround}")
+    lines.append(f"    more:         {i.link}")
+    if detailed:
+        lines.append(f"    because:      {facts_text(ev.facts_used)}")
+    return lines
+
+
+def facts_text(facts_used: dict[str, Any]) -> str:
+    def show(value: Any) -> str:
+        if value is None:
+            return "not set"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) if value else "none"
+        return str(value)
+
+    return "; ".join(f"{name} = {show(value)}" for name, value in facts_used.items())
+
+
+# --- used by `storeswitch switch` ---------------------------------------------------------------
+def preflight(ctx, to: Store, force: bool) -> tuple[dict[str, Any], int | None]:
+    """Print the issues that will apply after switching to *to*; refuse a blocker unless *force*.
+
+    Returns the JSON part for the switch's output and, when refused, the exit code. A catalog that
+    cannot be loaded is reported and the switch goes on. A switch that changes nothing (the config
+    and the running engine are already on *to*) is never refused.
+    """
+    from backend.cli import EXIT_BLOCKED
+
+    result = assess(ctx.target, ctx.profile, to)
+    part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}
+    if result.catalog_error:
+        part["known_issues_error"] = result.unavailable_message
+        print(f"storeswitch: {result.unavailable_message}", file=sys.stderr)
+        return part, None
+    if result.shown and not ctx.json:
+        print(f"Known issues after the switch to the {to.title}:")
+        for ev in result.shown:
+            print("  " + "\n  ".join(issue_lines(ev)))
+    blockers = result.blockers
+    if not blockers or force or _already_on(ctx.target, to):
+        if blockers and force and not ctx.json:
+            print(f"  --force: switching despite {', '.join(ev.id for ev in blockers)}.", file=sys.stderr)
+        return part, None
+    names = ", ".join(f"{ev.id} ({ev.issue.title})" for ev in blockers)
+    message = (f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was changed. "
+               "Follow the workaround above, or run again with --force to switch anyway.")
+    if ctx.json:
+        import json
+
+        print(json.dumps({"error": message, "kind": "BlockedByKnownIssue", "exit_code": EXIT_BLOCKED, **part},
+                         indent=2, ensure_ascii=False))
+    print(f"storeswitch: {message}", file=sys.stderr)
+    return part, EXIT_BLOCKED
+
+
+def _already_on(target, to: Store) -> bool:
+    from backend.errors import ConfigError, EngineError
+    from backend.stores import live_store
+
+    try:
+        if target.read_config().store is not to:
+            return False
+    except ConfigError:
+        return False
+    try:
+        with target.client(timeout=5) as client:
+            return live_store(client.info()) is to
+    except EngineError:
+        return False  # not running: a switch would start it, so it is not a no-op
