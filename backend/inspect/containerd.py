@@ -1,0 +1,162 @@
+"""The containerd image store, read from disk without an engine.
+
+Image names live only in containerd's metadata database, ``io.containerd.metadata.v1.bolt/meta.db``
+(a bbolt file, read with :mod:`backend.inspect.bbolt`). The schema (containerd
+``core/metadata/buckets.go``)::
+
+    v1/<namespace>/images/<name>/target/{digest, mediatype, size (Go varint)}
+    v1/<namespace>/content/blob/<digest>/size
+
+dockerd keeps its images in namespace ``moby``, names fully qualified (``docker.io/library/x:1``;
+shown familiar, ``x:1``, as the engine does) and an untagged image as ``moby-dangling@<digest>``.
+The blobs themselves are files under ``io.containerd.content.v1.content/blobs/sha256/``.
+
+An image is counted once per target digest, the way the engine's image list counts them; its size
+is the sum of the local blobs it reaches (index -> manifests -> config and layers). A damaged
+``meta.db`` leaves the names unknown but still reports the blobs and bytes, with the reason in
+``errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from backend.inspect.bbolt import Bucket, BboltError, BboltReader, decode_varint, read_consistent
+from backend.inspect.model import DANGLING_PREFIX, ImageRecord, StoreInventory, familiar_name, is_tag
+from backend.stores import Store
+
+NAMESPACE = "moby"
+META_DB = Path("io.containerd.metadata.v1.bolt") / "meta.db"
+BLOBS = Path("io.containerd.content.v1.content") / "blobs"
+MAX_DESCENT = 4  # index -> index -> manifest -> blobs is already unusual
+
+
+def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[tuple[str, str, str, int | None]]:
+    """(name, target digest, media type, target size) for every image in *namespace*."""
+    images = reader.bucket("v1", namespace, "images")
+    if images is None:
+        return []
+    found = []
+    for name, value in images.items():
+        if not isinstance(value, Bucket):
+            continue
+        target = value.bucket("target")
+        digest = media = ""
+        size = None
+        if target is not None:
+            digest = (target.get("digest") or b"").decode("utf-8", "replace")
+            media = (target.get("mediatype") or b"").decode("utf-8", "replace")
+            raw = target.get("size")
+            try:
+                size = decode_varint(raw) if raw else None
+            except ValueError:
+                size = None
+        found.append((name.decode("utf-8", "replace"), digest, media, size))
+    return found
+
+
+def blob_sizes(blobs_dir: Path, errors: list[str]) -> dict[str, int]:
+    """Digest -> size of every blob file in the content store."""
+    sizes: dict[str, int] = {}
+    try:
+        algos = [e for e in os.scandir(blobs_dir) if e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return sizes
+    except OSError as exc:
+        errors.append(f"{blobs_dir}: cannot be listed ({exc.strerror or exc}); image sizes are unknown")
+        return sizes
+    for algo in algos:
+        try:
+            with os.scandir(algo.path) as entries:
+                for entry in entries:
+                    try:
+                        sizes[f"{algo.name}:{entry.name}"] = entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+        except OSError as exc:
+            errors.append(f"{algo.path}: cannot be listed ({exc.strerror or exc}); image sizes are unknown")
+    return sizes
+
+
+def _blob_path(blobs_dir: Path, digest: str) -> Path:
+    algo, _, hexd = digest.partition(":")
+    return blobs_dir / algo / hexd
+
+
+def image_blob_size(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]]) -> int | None:
+    """Bytes of the local blobs reachable from *digest*; None when the target itself is absent."""
+    if digest not in sizes:
+        return None
+    reached = _reach(blobs_dir, sizes, digest, cache, 0)
+    return sum(sizes[d] for d in reached)
+
+
+def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]], depth: int) -> set[str]:
+    if digest in cache:
+        return cache[digest]
+    reached = {digest}
+    cache[digest] = reached  # a reference back to itself ends here
+    if depth > MAX_DESCENT:
+        return reached
+    try:
+        doc = json.loads(_blob_path(blobs_dir, digest).read_bytes())
+    except (OSError, ValueError):
+        return reached
+    if not isinstance(doc, dict):
+        return reached
+    def digests(key: str) -> list[str]:
+        items = doc.get(key)
+        return [i["digest"] for i in items if isinstance(i, dict) and isinstance(i.get("digest"), str)] if isinstance(items, list) else []
+
+    config = doc.get("config")
+    leaves = digests("layers") + ([config["digest"]] if isinstance(config, dict) and isinstance(config.get("digest"), str) else [])
+    for child in digests("manifests"):
+        if child in sizes:
+            reached |= _reach(blobs_dir, sizes, child, cache, depth + 1)
+    reached.update(d for d in leaves if d in sizes)
+    return reached
+
+
+def inspect_containerd(
+    root: Path, roots: list[str] | None = None, namespace: str = NAMESPACE, with_sizes: bool = True
+) -> StoreInventory:
+    """Images of the containerd store under *root* (``DATA/containerd/daemon`` or ``/var/lib/containerd``)."""
+    root = Path(root)
+    inv = StoreInventory(Store.CONTAINERD, roots if roots is not None else [str(root)])
+    meta_db = root / META_DB
+    if not root.exists():
+        inv.notes.append(f"{root} does not exist: the containerd store was never used here")
+        return inv
+    blobs_dir = root / BLOBS
+    sizes = blob_sizes(blobs_dir, inv.errors) if with_sizes else {}
+    try:
+        targets = read_consistent(meta_db, lambda r: read_image_targets(r, namespace))
+    except BboltError as exc:
+        if not meta_db.exists() and not sizes:
+            inv.notes.append(f"{meta_db} does not exist: the containerd store holds no images yet")
+        else:
+            inv.errors.append(f"{exc}; image names of the containerd store are unknown")
+        return inv
+    cache: dict[str, set[str]] = {}
+    for name, digest, _media, _size in sorted(targets):
+        size = image_blob_size(blobs_dir, sizes, digest, cache) if with_sizes else None
+        if name.startswith(DANGLING_PREFIX):
+            inv.images.append(ImageRecord(None, digest, size))
+        elif is_tag(name):
+            inv.images.append(ImageRecord(familiar_name(name), digest, size))
+        else:  # a digest reference (repo@sha256:...): the image counts, the name is no tag
+            inv.images.append(ImageRecord(None, digest, size))
+    # One image per target digest: drop the untagged record of a digest that also has a name.
+    named = {i.id for i in inv.images if i.name}
+    seen_untagged: set[str] = set()
+    kept = []
+    for image in inv.images:
+        if image.name is None:
+            if image.id in named or image.id in seen_untagged:
+                continue
+            seen_untagged.add(image.id)
+        kept.append(image)
+    inv.images = kept
+    return inv

@@ -1,0 +1,191 @@
+"""Both stores' contents at once: the live one from the engine, the hidden one from disk.
+
+:func:`inspect_stores` is what the CLI's ``diagnose``, the report and the GUI's ``switchImpact``
+call. It never raises for a damaged store or an engine that is down: with no engine both stores
+are read from disk; with one, the live store's images and containers come from the engine's API
+(what the user sees in ``docker image ls``) and the hidden store's from disk. Bytes and free space
+are always measured on disk. :func:`read_from_disk` is also public so that tests and support can
+compare the disk reading of the live store with the engine's answer.
+
+Slow on big stores (the byte count walks every file), so it reports progress through a callback
+and is meant to run off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from backend.errors import EngineError
+from backend.inspect.classic import inspect_classic
+from backend.inspect.containerd import inspect_containerd
+from backend.inspect.containers import read_containers
+from backend.inspect.model import ContainerRecord, ImageRecord, StoreInventory
+from backend.inspect.sizes import disk_usage, free_space
+from backend.stores import Store, StoreRoots, live_store
+from backend.targets.base import Target
+
+Progress = Callable[[str, str], None]  # (stage id, sentence for people), as backend.switch uses
+
+
+def _no_progress(stage: str, message: str) -> None:
+    pass
+
+
+def data_root_of(roots: dict[Store, StoreRoots], info: dict[str, Any] | None = None) -> Path:
+    """The engine's data-root: from ``/info`` when known, else from the classic roots (``DATA/image/<driver>``)."""
+    if info and info.get("DockerRootDir"):
+        return Path(info["DockerRootDir"])
+    return roots[Store.CLASSIC].roots[0].parent.parent
+
+
+def classic_driver_of(roots: dict[Store, StoreRoots]) -> str:
+    return roots[Store.CLASSIC].roots[0].name
+
+
+def with_classic_driver_on_disk(roots: dict[Store, StoreRoots], data_root: Path) -> dict[Store, StoreRoots]:
+    """The classic roots of the driver actually on disk, when the one assumed has no directory.
+
+    With the containerd store live, ``/info`` no longer names the classic driver and the target
+    assumes ``overlay2``; a host that used ``vfs`` or ``btrfs`` keeps its images in
+    ``DATA/image/<that driver>``. If exactly one such directory exists, it is the one.
+    """
+    image_dir = roots[Store.CLASSIC].roots[0]
+    if image_dir.exists():
+        return roots
+    try:
+        drivers = [p.name for p in (Path(data_root) / "image").iterdir() if p.is_dir()]
+    except OSError:
+        return roots
+    if len(drivers) != 1:
+        return roots
+    driver = drivers[0]
+    note = f"classic driver {driver!r} found on disk ({image_dir} does not exist)"
+    classic = StoreRoots(Store.CLASSIC, (Path(data_root) / "image" / driver, Path(data_root) / driver), (note,))
+    return {**roots, Store.CLASSIC: classic}
+
+
+def read_from_disk(
+    roots: dict[Store, StoreRoots],
+    data_root: Path,
+    progress: Progress = _no_progress,
+    image_sizes: bool = True,
+    stores: tuple[Store, ...] = (Store.CLASSIC, Store.CONTAINERD),
+) -> dict[Store, StoreInventory]:
+    """Images and containers of *stores* from their files; bytes not measured (see :func:`measure`)."""
+    found: dict[Store, StoreInventory] = {}
+    if Store.CLASSIC in stores:
+        progress("classic", "Reading the classic store's images…")
+        croots = roots[Store.CLASSIC]
+        found[Store.CLASSIC] = inspect_classic(croots.roots[0], [str(p) for p in croots.roots])
+        found[Store.CLASSIC].notes.extend(croots.notes)
+    if Store.CONTAINERD in stores:
+        progress("containerd", "Reading the containerd store's images…")
+        croots = roots[Store.CONTAINERD]
+        inv = inspect_containerd(croots.roots[0], [str(p) for p in croots.roots], with_sizes=image_sizes)
+        inv.notes.extend(croots.notes)
+        found[Store.CONTAINERD] = inv
+    progress("containers", "Reading the containers…")
+    containers, errors = read_containers(Path(data_root) / "containers", classic_driver_of(roots))
+    for inv in found.values():
+        inv.containers = containers[inv.store]
+        inv.errors.extend(errors)
+    return found
+
+
+def read_from_engine(client, store: Store, roots: StoreRoots, driver: str = "") -> StoreInventory:
+    """The live store's images and containers as the engine lists them (raises EngineError)."""
+    inv = StoreInventory(store, [str(p) for p in roots.roots], source="engine", notes=list(roots.notes))
+    for image in client.images(all=True):
+        image_id = str(image.get("Id") or "")
+        size = image.get("Size") if isinstance(image.get("Size"), int) else None
+        tags = [t for t in (image.get("RepoTags") or []) if t and t != "<none>:<none>"]
+        if tags:
+            inv.images.extend(ImageRecord(t, image_id, size) for t in sorted(tags))
+        else:
+            inv.images.append(ImageRecord(None, image_id, size))
+    for c in client.containers(all=True):
+        names = c.get("Names") or [""]
+        inv.containers.append(
+            ContainerRecord(
+                id=str(c.get("Id") or ""),
+                name=str(names[0]).lstrip("/"),
+                image=str(c.get("Image") or ""),
+                driver=driver,
+                state=str(c.get("State") or ""),
+            )
+        )
+    return inv
+
+
+def measure(inventories: dict[Store, StoreInventory], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
+    """Fill in ``bytes`` and ``free_bytes`` of each inventory from its roots."""
+    for store, inv in inventories.items():
+        progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
+
+        def tick(files: int, store: Store = store) -> None:
+            progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
+
+        usage = disk_usage(roots[store].roots, tick)
+        inv.bytes = usage.bytes
+        if usage.errors:
+            inv.errors.append(f"{len(usage.errors)} path(s) under the {store.title}'s roots could not be read; its size is a lower bound (first: {usage.errors[0]})")
+        inv.free_bytes, _ = free_space(roots[store].roots)
+
+
+def _list_live(target: Target, live: Store, roots, info, progress: Progress) -> tuple[StoreInventory | None, str]:
+    progress("engine", f"Listing the {live.title}'s images and containers from the engine…")
+    try:
+        with target.client(timeout=30) as client:
+            return read_from_engine(client, live, roots[live], str(info.get("Driver") or "")), ""
+    except EngineError as exc:
+        return None, f"the engine did not list the live store ({exc}); figures read from disk"
+
+
+def inspect_stores(
+    target: Target,
+    info: dict[str, Any] | None = None,
+    *,
+    use_engine: bool = True,
+    sizes: bool = True,
+    progress: Progress = _no_progress,
+) -> dict[Store, StoreInventory]:
+    """Both stores of *target*: ``{Store.CLASSIC: StoreInventory, Store.CONTAINERD: StoreInventory}``.
+
+    *info* is the engine's ``/info`` when the caller has it (saves a call); with ``None`` and
+    *use_engine*, the engine is asked, and an engine that does not answer means both stores are
+    read from disk. ``sizes=False`` skips the byte count (fast; ``bytes`` stays None).
+    *progress* may be called from a worker thread (a Qt signal's ``emit`` is fine).
+    """
+    if info is None and use_engine:
+        progress("engine", "Asking the engine…")
+        try:
+            with target.client(timeout=10) as client:
+                info = client.info()
+        except EngineError:
+            info = None
+    roots = target.store_roots(info)
+    data_root = data_root_of(roots, info)
+    roots = with_classic_driver_on_disk(roots, data_root)
+    live = live_store(info) if info is not None and use_engine else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The engine takes tens of milliseconds to list a store (the containerd store computes
+        # sizes); the disk reading of the other store and the byte counts go on meanwhile.
+        listing = pool.submit(_list_live, target, live, roots, info, progress) if live else None
+        inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live))
+        measured = {**inventories, **({live: StoreInventory(live, [])} if live else {})}
+        if sizes:
+            measure(measured, roots, progress)
+        if listing is not None:
+            inv, note = listing.result()
+            if inv is None:
+                inv = read_from_disk(roots, data_root, progress, stores=(live,))[live]
+                inv.notes.append(note)
+            inv.bytes, inv.free_bytes = measured[live].bytes, measured[live].free_bytes
+            inv.errors.extend(measured[live].errors)
+            inventories[live] = inv
+    inventories = {s: inventories[s] for s in Store}
+    progress("done", "Stores inspected.")
+    return inventories
+
