@@ -69,3 +69,25 @@ class Target(Protocol):
     def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]: ...
 
     def log_tail(self, lines: int = 50) -> str: ...
+
+
+# --- optional hooks: a target may have these; backend.switch uses them when present ----------
+class RestartPlanner(Protocol):
+    def restart_plan(self, restart: bool) -> tuple[bool, str]:
+        """Whether a switch restarts the engine, and the words for why not.
+
+        Docker Desktop without ``docker desktop restart`` returns ``(False, what to do instead)``,
+        so the switch is saved and reported as restart pending. May raise StoreswitchError to
+        refuse a combination the target cannot do (``--no-restart`` through the system target's
+        privileged helper). Without this hook: ``(restart, "--no-restart was given")``.
+        """
+        ...
+
+
+class ConfigRestorer(Protocol):
+    def restore_config(self, original: bytes | None) -> None:
+        """Put the original config bytes back (None: remove the file), e.g. through a privileged helper.
+
+        Without this hook the rollback writes ``config_path`` itself.
+        """
+        ...

@@ -1,0 +1,253 @@
+"""An engine run by a service manager: the shared half of the ``system`` and ``rootless`` targets.
+
+Such an engine reads a daemon.json storeswitch edits in place, is restarted by a command
+(``systemctl restart docker``, ``systemctl --user restart docker``, or one the user configures
+for a host without systemd) and answers on a socket. This module holds what both targets do the
+same way:
+
+* **commands**, as argument lists, never a shell string. ``STORESWITCH_RESTART_CMD`` replaces the
+  restart command (parsed with :func:`shlex.split`), ``STORESWITCH_STOP_CMD`` the stop command.
+  With a restart command of your own and no stop command, :meth:`stop` does nothing and the
+  restart does both halves.
+* **validation**: ``dockerd --validate --config-file`` with the new bytes in a private temporary
+  directory, when a dockerd binary is found (PATH, or the one given); without one the restart
+  decides. It checks the file alone: a key that clashes with a flag in the service's unit shows
+  only at the restart, which then rolls back.
+* **waiting**: after the restart command returns, until ``/_ping`` answers.
+* **the engine's reason** when it does not come back: the restart command's own words and, under
+  systemd, the last error line of ``journalctl -u docker``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from backend.daemon_config import DaemonConfig
+from backend.engine.api import EngineClient
+from backend.errors import ConfigError, EngineError
+from backend.stores import SYSTEM_CONTAINERD_ROOT, Store, StoreRoots, live_store, store_roots
+
+RESTART_ENV = "STORESWITCH_RESTART_CMD"
+STOP_ENV = "STORESWITCH_STOP_CMD"
+START_TIMEOUT = 90.0
+COMMAND_TIMEOUT = 180.0
+SYSTEM_CONTAINERD_SOCKET = Path("/run/containerd/containerd.sock")
+_ERROR_WORDS = ("unable to configure", "failed to start daemon", "level=fatal", "level=error", "invalid", "error")
+
+
+def command_from_env(var: str, env: dict[str, str] | None = None) -> list[str] | None:
+    """The argument list in environment variable *var* (shlex rules), None when unset."""
+    env = os.environ if env is None else env
+    text = env.get(var)
+    if text is None or not text.strip():
+        return None
+    try:
+        args = shlex.split(text)
+    except ValueError as exc:
+        raise ConfigError(f"{var}={text!r} cannot be split into arguments ({exc}); quote it like a shell would") from exc
+    return args
+
+
+def socket_path(host: str) -> Path | None:
+    url = urlparse(host)
+    return Path(url.path) if url.scheme == "unix" and url.path else None
+
+
+def find_dockerd(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The dockerd that validates a config: *explicit*, else PATH, else the usual places."""
+    if explicit:
+        p = Path(explicit)
+        return p if p.is_file() and os.access(p, os.X_OK) else None
+    found = shutil.which("dockerd")
+    if found:
+        return Path(found)
+    for p in (Path("/usr/bin/dockerd"), Path("/usr/sbin/dockerd"), Path("/usr/local/bin/dockerd")):
+        if p.is_file() and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def run_command(args: list[str], what: str, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run *args*; raise EngineError naming the command when it cannot run or times out."""
+    try:
+        return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError as exc:
+        raise EngineError(
+            f"cannot {what}: `{args[0]}` is not installed here. Set {RESTART_ENV} to the command "
+            "that restarts your Docker Engine (e.g. \"rc-service docker restart\")"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise EngineError(f"cannot {what}: `{shlex.join(args)}` did not finish within {timeout:.0f} s") from exc
+
+
+def last_error_line(text: str) -> str | None:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for key in _ERROR_WORDS:
+        hits = [ln for ln in lines if key in ln.lower()]
+        if hits:
+            return hits[-1]
+    return lines[-1] if lines else None
+
+
+class ServiceTarget:
+    """A daemon.json, a restart command and a socket. Subclasses set the defaults."""
+
+    name = "service"
+    unit = "docker"
+    systemctl: tuple[str, ...] = ("systemctl",)
+    journalctl: tuple[str, ...] = ("journalctl",)
+
+    def __init__(
+        self,
+        config_path: Path,
+        host: str,
+        *,
+        restart_command: list[str] | None = None,
+        stop_command: list[str] | None = None,
+        dockerd: str | os.PathLike | None = None,
+        reason: str = "",
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        self._config_path = Path(config_path)
+        self._host = host
+        custom_restart = restart_command or command_from_env(RESTART_ENV)
+        self.uses_systemd = custom_restart is None
+        self.restart_command = custom_restart or [*self.systemctl, "restart", self.unit]
+        explicit_stop = stop_command or command_from_env(STOP_ENV)
+        self.stop_command = explicit_stop or ([*self.systemctl, "stop", self.unit] if self.uses_systemd else None)
+        self.dockerd = dockerd
+        self.reason = reason or f"--target {self.name}"
+        self.start_timeout = start_timeout
+
+    # --- facts --------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self._config_path
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    def client(self, timeout: float = 30.0) -> EngineClient:
+        return EngineClient(self.host, timeout=timeout)
+
+    def read_config(self) -> DaemonConfig:
+        """daemon.json, strictly; a symbolic link is refused (replacing it would cut the link)."""
+        path = self.config_path
+        if path.is_symlink():
+            raise ConfigError(
+                f"{path} is a symbolic link (to {os.readlink(path)}); storeswitch does not replace links, "
+                "because the file is then managed elsewhere (e.g. by your system configuration). Set "
+                "features.containerd-snapshotter there, or replace the link with a file."
+            )
+        return DaemonConfig.load(path)
+
+    def installed(self) -> tuple[bool, str]:
+        dockerd = find_dockerd(self.dockerd)
+        if dockerd is not None:
+            return True, f"Docker Engine ({dockerd})"
+        sock = socket_path(self.host)
+        if sock is not None and sock.exists():
+            return True, f"Docker Engine at {self.host}"
+        if sock is None:
+            return True, f"Docker Engine at {self.host}"
+        return False, (
+            f"no Docker Engine was found for the {self.name} target: no dockerd on PATH and no socket at "
+            f"{sock}. Install Docker Engine, or choose another target (--target managed)."
+        )
+
+    # --- the switch's steps -------------------------------------------------------------
+    def validate(self, content: bytes) -> None:
+        """``dockerd --validate`` on *content*; nothing to do when no dockerd binary is found."""
+        dockerd = find_dockerd(self.dockerd)
+        if dockerd is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="storeswitch-validate-") as tmp:
+            path = Path(tmp) / "daemon.json"
+            path.write_bytes(content)
+            env = dict(os.environ)
+            env["PATH"] = f"{dockerd.parent}{os.pathsep}{env.get('PATH', '')}"
+            try:
+                proc = subprocess.run(
+                    [str(dockerd), "--validate", "--config-file", str(path)],
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                return  # a validator that cannot run is no verdict; the restart decides
+        if proc.returncode != 0:
+            text = last_error_line(proc.stderr or proc.stdout) or f"exit {proc.returncode}"
+            raise EngineError(f"dockerd refused the new config: {text.replace(str(path), str(self.config_path))}")
+
+    def stop(self) -> None:
+        if self.stop_command is None:
+            return  # the restart command does both halves
+        proc = run_command(self.stop_command, "stop the engine")
+        if proc.returncode != 0:
+            raise EngineError(f"`{shlex.join(self.stop_command)}` failed (exit {proc.returncode}): {self._why(proc)}")
+
+    def start(self) -> None:
+        """Run the restart command, then wait until the engine answers."""
+        proc = run_command(self.restart_command, "restart the engine")
+        if proc.returncode != 0:
+            raise EngineError(
+                f"the engine did not restart: `{shlex.join(self.restart_command)}` failed (exit {proc.returncode}): "
+                f"{self._why(proc)}"
+            )
+        self.wait_until_up()
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        with self.client(timeout=5) as client:
+            while time.monotonic() < deadline:
+                if client.ping(timeout=1.0):
+                    return
+                time.sleep(0.1)
+        journal = self._journal_reason()
+        raise EngineError(
+            f"the engine did not answer on {self.host} within {self.start_timeout:.0f} s after the restart"
+            + (f": {journal}" if journal else "")
+        )
+
+    def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]:
+        """The data root from ``/info``; the containerd store is the system containerd's when dockerd uses one."""
+        data_root = Path(info.get("DockerRootDir") or self.default_data_root) if info else self.default_data_root
+        driver = info.get("Driver") if info and live_store(info) is Store.CLASSIC else None
+        return store_roots(data_root, driver, self._system_containerd_root(info))
+
+    def log_tail(self, lines: int = 50) -> str:
+        if not self.uses_systemd:
+            return ""
+        try:
+            proc = subprocess.run(
+                [*self.journalctl, "-u", self.unit, "-n", str(lines), "--no-pager", "-o", "cat"],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return proc.stdout if proc.returncode == 0 else ""
+
+    # --- details ------------------------------------------------------------------------
+    default_data_root = Path("/var/lib/docker")
+
+    def _system_containerd_root(self, info: dict | None) -> Path | None:
+        containerd = (info or {}).get("Containerd")
+        address = containerd.get("Address") if isinstance(containerd, dict) else None
+        if address:
+            return SYSTEM_CONTAINERD_ROOT if str(address).startswith("/run/containerd/") else None
+        return None
+
+    def _journal_reason(self) -> str | None:
+        return last_error_line(self.log_tail(30)) if self.uses_systemd else None
+
+    def _why(self, proc: subprocess.CompletedProcess) -> str:
+        own = last_error_line(proc.stderr or proc.stdout or "")
+        journal = self._journal_reason()
+        parts = [p for p in (own, journal) if p]
+        return "; ".join(parts) if parts else "(it printed nothing)"
