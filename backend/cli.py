@@ -11,6 +11,8 @@ is in progress; 4 refused because a blocker known issue applies (``--force`` to 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import os
 import sys
@@ -20,7 +22,7 @@ from typing import Any
 from backend.errors import StoreswitchError, SwitchInProgress
 from backend.profile import Profile
 from backend.targets.base import Target
-from backend.targets.detect import TARGET_NAMES, choose_target
+from backend.targets.detect import TARGET_NAMES, choose_target, target_for_recovery
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_BLOCKED = 0, 1, 2, 3, 4
 
@@ -41,13 +43,22 @@ class Context:
             print(human if isinstance(human, str) else "\n".join(human))
 
 
-def _commands():
-    from backend.commands import engine, gui, status, switch
+# The commands, by module name in backend/commands/ (in --help order). A module named ``a_b``
+# registers the command ``a-b``. To add a command, add its module's name here.
+COMMANDS = ("status", "switch", "engine", "gui", "known_issues", "diagnose", "verify", "check", "snapshotters")
 
-    return [status, switch, engine, gui]
+
+def _commands(names: tuple[str, ...] = COMMANDS):
+    return [importlib.import_module(f"backend.commands.{name}") for name in names]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or (``only``) for that one command's module.
+
+    ``main`` builds the one-command parser when the command word is known: importing every
+    command module costs about 25 ms at each start, which a switch would pay beside the restart
+    (benchmarks/switch_vs_restart.py). ``--help``, errors and unknown words get the full parser.
+    """
     parser = argparse.ArgumentParser(
         prog="storeswitch",
         description="Switch a Docker Engine between the classic and the containerd image store.",
@@ -55,9 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in _commands():
+    for module in _commands((only,) if only else COMMANDS):
         module.add_parser(sub)
     return parser
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise ValueError(message)
+
+
+def _command_module(argv: list[str]) -> str | None:
+    """The module of the command *argv* names, when it is plain to see; else None (full parser)."""
+    pre = _QuietParser(add_help=False)
+    add_global_options(pre)
+    try:
+        _, rest = pre.parse_known_args(argv)
+    except ValueError:  # a bad global option: the full parser says so
+        return None
+    if not rest or rest[0].startswith("-"):
+        return None
+    name = rest[0].replace("-", "_")
+    return name if name in COMMANDS else None
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -65,9 +95,11 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", metavar="DIR", default=os.environ.get("STORESWITCH_PROFILE"),
                         help="keep every storeswitch file under DIR (default: the platform's user dirs; env STORESWITCH_PROFILE)")
     parser.add_argument("--target", choices=TARGET_NAMES, default=None,
-                        help="which engine to switch (default: auto)")
+                        help="which engine to switch (default: auto: Docker Desktop, else a system or rootless "
+                             "engine that answers, else the managed engine; env STORESWITCH_TARGET)")
     parser.add_argument("--dockerd", metavar="PATH", default=os.environ.get("STORESWITCH_DOCKERD"),
-                        help="the dockerd the managed engine runs (env STORESWITCH_DOCKERD)")
+                        help="the dockerd the managed engine runs, and that validates a config for the "
+                             "system and rootless engines (env STORESWITCH_DOCKERD)")
 
 
 def make_context(args: argparse.Namespace, want_json: bool = False, recover: bool = True) -> Context:
@@ -75,13 +107,17 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
 
     profile = Profile.resolve(args.profile)
     target = choose_target(args.target, profile, args.dockerd)
-    recovered = run_recovery(target, profile) if recover else None
+    recovered = run_recovery(target_for_recovery(target, profile, args.dockerd), profile) if recover else None
     return Context(profile, target, want_json, recovered)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_module(argv))
     args = parser.parse_args(argv)
+    # The modules are loaded and live until exit: keep the collector off them. This is most of
+    # what the interpreter's teardown would scan (~20 ms of every command's wall time).
+    gc.freeze()
     want_json = bool(getattr(args, "json", False))
     try:
         ctx = make_context(args, want_json, recover=getattr(args, "recover", True))

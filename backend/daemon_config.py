@@ -1,7 +1,8 @@
 """daemon.json: read strictly, edit one key, write atomically, restore byte for byte.
 
 The file belongs to Docker and the user; storeswitch changes only
-``features.containerd-snapshotter`` (and ``storage-driver`` when a snapshotter is chosen) and
+``features.containerd-snapshotter`` (and ``storage-driver`` when a snapshotter is chosen, or
+when its value names something the new store does not have: :func:`plan_storage_driver`) and
 keeps every other key, nested or unknown, with its value and order. The original bytes are kept
 so that a refused switch restores the file exactly. A file that does not parse is refused with
 its path, line and column, and never written.
@@ -16,7 +17,18 @@ from typing import Any
 
 from backend.atomic import write_atomic
 from backend.errors import ConfigError
-from backend.stores import FEATURE_KEY, Store, configured_store
+from backend.snapshotters import check_name
+from backend.stores import (
+    CLASSIC_GRAPH_DRIVERS,
+    CLASSIC_ONLY_DEFAULTS,
+    DEFAULT_CLASSIC_DRIVER,
+    DEFAULT_SNAPSHOTTER,
+    FEATURE_KEY,
+    Store,
+    configured_store,
+)
+
+STORAGE_DRIVER_KEY = "storage-driver"
 
 
 @dataclass
@@ -48,6 +60,15 @@ class DaemonConfig:
         """The file's new bytes with the store set and everything else kept."""
         return render(set_store(self.data, store, snapshotter))
 
+    @property
+    def storage_driver(self) -> str | None:
+        """``storage-driver``: the snapshotter on the containerd store (None when unset)."""
+        value = self.data.get(STORAGE_DRIVER_KEY)
+        return value if isinstance(value, str) else None
+
+    def storage_driver_plan(self, store: Store, snapshotter: str | None = None) -> "StorageDriverPlan":
+        return plan_storage_driver(self.data, store, snapshotter)
+
     def write(self, content: bytes) -> None:
         write_atomic(self.path, content, mode=0o644)
 
@@ -65,18 +86,45 @@ def parse(raw: bytes | str, name: str = "daemon.json") -> dict[str, Any]:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start}); fix the file and try again") from exc
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return {}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        line, column, what = exc.lineno, exc.colno, exc.msg
+        comma = _trailing_comma(text, exc.pos)
+        if comma is not None:  # json says "Expecting property name" at the brace; the comma is the fault
+            line = text.count("\n", 0, comma) + 1
+            column = comma - (text.rfind("\n", 0, comma) + 1) + 1
+            what = "a trailing comma (JSON allows none before a closing } or ])"
         raise ConfigError(
-            f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            f"{name}: invalid JSON at line {line}, column {column}: {what}. "
             "The file was left untouched; fix it and try again."
         ) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{name}: must hold a JSON object {{...}}, found {type(data).__name__}")
+        raise ConfigError(f"{name}: must hold a JSON object {{...}}, found {_json_kind(data)}")
     return data
+
+
+def _trailing_comma(text: str, pos: int) -> int | None:
+    """The offset of a comma that directly precedes a closing bracket at *pos*, if that is the error."""
+    if pos >= len(text) or text[pos] not in "}]":
+        return None
+    before = text[:pos].rstrip()
+    return len(before) - 1 if before.endswith(",") else None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array [...]"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "null"
 
 
 def set_store(data: dict[str, Any], store: Store, snapshotter: str | None = None) -> dict[str, Any]:
@@ -88,9 +136,67 @@ def set_store(data: dict[str, Any], store: Store, snapshotter: str | None = None
             raise ConfigError(f"daemon.json: key 'features' must be an object, found {features!r}")
         features = new["features"] = {}
     features[FEATURE_KEY] = store is Store.CONTAINERD
-    if snapshotter:
-        new["storage-driver"] = snapshotter
+    plan = plan_storage_driver(data, store, snapshotter)
+    if plan.after is None:
+        new.pop(STORAGE_DRIVER_KEY, None)
+    else:
+        new[STORAGE_DRIVER_KEY] = plan.after
     return new
+
+
+@dataclass(frozen=True)
+class StorageDriverPlan:
+    """What a switch does to ``storage-driver``, and a sentence saying why (None: untouched)."""
+
+    before: Any
+    after: Any
+    note: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def plan_storage_driver(data: dict[str, Any], store: Store, snapshotter: str | None = None) -> StorageDriverPlan:
+    """``storage-driver`` after switching to *store*: the one key both stores read differently.
+
+    It names a graph driver on the classic store and a snapshotter on the containerd store, and
+    neither store starts sensibly with a name only the other has: the classic store refuses to
+    start ("driver not supported: native"), the containerd store starts but cannot store an
+    image ("snapshotter not loaded: overlay2"). So a switch to classic drops a name the classic
+    store does not have (it then uses its default, overlay2), a switch to containerd drops
+    ``overlay2`` (overlayfs, containerd's default, is its counterpart), and ``--snapshotter``
+    sets the key. Any other value is the user's and is kept. The GUI shows ``note`` in its
+    confirmation; the CLI prints it.
+    """
+    before = data.get(STORAGE_DRIVER_KEY)
+    if store is Store.CLASSIC:
+        if snapshotter:
+            raise ConfigError(
+                f"a snapshotter ({snapshotter!r}) applies to the containerd store only; "
+                "switch to containerd with it, or switch to classic without --snapshotter"
+            )
+        if isinstance(before, str) and before not in CLASSIC_GRAPH_DRIVERS:
+            return StorageDriverPlan(before, None, (
+                f"'{STORAGE_DRIVER_KEY}: {before}' is removed from daemon.json: it names a containerd "
+                f"snapshotter and the classic store has no such driver (it would refuse to start); "
+                f"the classic store uses its default, {DEFAULT_CLASSIC_DRIVER}"
+            ))
+        return StorageDriverPlan(before, before)
+    if snapshotter:
+        name = check_name(snapshotter)
+        note = None if before == name else (
+            f"'{STORAGE_DRIVER_KEY}' is set to '{name}' in daemon.json"
+            + (f" (it was '{before}')" if before is not None else "")
+        )
+        return StorageDriverPlan(before, name, note)
+    if isinstance(before, str) and before in CLASSIC_ONLY_DEFAULTS:
+        return StorageDriverPlan(before, None, (
+            f"'{STORAGE_DRIVER_KEY}: {before}' is removed from daemon.json: the containerd store has "
+            f"no snapshotter of that name (images could not be stored); it uses {DEFAULT_SNAPSHOTTER}, "
+            "its default and the counterpart of overlay2"
+        ))
+    return StorageDriverPlan(before, before)
 
 
 def render(data: dict[str, Any]) -> bytes:

@@ -67,11 +67,11 @@ class JournalEntry:
 
     @property
     def original_config(self) -> bytes | None:
-        return None if self.original_config_b64 is None else base64.b64decode(self.original_config_b64)
+        return None if self.original_config_b64 is None else base64.b64decode(self.original_config_b64, validate=True)
 
     @property
     def new_config(self) -> bytes:
-        return base64.b64decode(self.new_config_b64)
+        return base64.b64decode(self.new_config_b64, validate=True)
 
     @property
     def last_step(self) -> Step:
@@ -92,14 +92,25 @@ class SwitchJournal:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"{self.path}: the switch journal cannot be read ({exc}); it was left in place. "
-                "Check daemon.json and the engine by hand, then delete the journal."
-            ) from exc
-        if data.get("schema_version", 0) > JOURNAL_SCHEMA:
+            raise self._damaged(str(exc)) from exc
+        if not isinstance(data, dict):
+            raise self._damaged("it does not hold a JSON object")
+        version = data.get("schema_version", 0)
+        if isinstance(version, int) and version > JOURNAL_SCHEMA:
             raise ConfigError(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
         known = {f for f in JournalEntry.__dataclass_fields__}
-        return JournalEntry(**{k: v for k, v in data.items() if k in known})
+        try:
+            entry = JournalEntry(**{k: v for k, v in data.items() if k in known})
+            _ = (entry.last_step, entry.original_config, entry.new_config)  # each field decodes
+        except (TypeError, ValueError) as exc:
+            raise self._damaged(f"a field is missing or wrong: {exc}") from exc
+        return entry
+
+    def _damaged(self, why: str) -> ConfigError:
+        return ConfigError(
+            f"{self.path}: the switch journal cannot be read ({why}); it was left in place. "
+            "Check daemon.json and the engine by hand, then delete the journal."
+        )
 
     def begin(self, entry: JournalEntry) -> None:
         write_json_atomic(self.path, asdict(entry))
@@ -139,7 +150,9 @@ class SwitchHistory:
     def load(cls, path: Path) -> "SwitchHistory":
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls(Path(path), [HistoryEntry(**e) for e in data.get("entries", [])])
+            known = set(HistoryEntry.__dataclass_fields__)  # fields added later are dropped, not fatal
+            entries = [HistoryEntry(**{k: v for k, v in e.items() if k in known}) for e in data.get("entries", [])]
+            return cls(Path(path), entries)
         except FileNotFoundError:
             return cls(Path(path))
         except (OSError, ValueError, TypeError, AttributeError):
@@ -148,8 +161,13 @@ class SwitchHistory:
     def append(self, entry: HistoryEntry) -> None:
         fresh = SwitchHistory.load(self.path)
         if fresh.damaged:
-            # A damaged history is never overwritten: keep it beside, start anew.
-            self.path.replace(self.path.with_suffix(f".damaged-{int(time.time())}"))
+            # A damaged history is never overwritten: keep it beside (a name of its own), start anew.
+            stamp = int(time.time())
+            aside = self.path.with_suffix(f".damaged-{stamp}")
+            n = 1
+            while aside.exists():
+                aside, n = self.path.with_suffix(f".damaged-{stamp}-{n}"), n + 1
+            self.path.replace(aside)
         fresh.entries.append(entry)
         fresh.entries = fresh.entries[-HISTORY_KEEP:]
         write_json_atomic(self.path, {"schema_version": HISTORY_SCHEMA, "entries": [asdict(e) for e in fresh.entries]})

@@ -12,7 +12,7 @@ from typing import Any
 from backend.errors import ConfigError, EngineError
 from backend.journal import SwitchHistory, SwitchJournal
 from backend.profile import Profile
-from backend.stores import Store, driver_type, live_store
+from backend.stores import Store, driver_type, live_store, store_phrase, wasm_runtimes
 from backend.targets.base import Target
 
 STATUS_SCHEMA = 1  # bump for a renamed or removed field; added fields need no bump
@@ -29,6 +29,8 @@ class EngineState:
     driver: str | None = None
     driver_type: str | None = None
     error: str | None = None
+    runtimes: list[str] = field(default_factory=list)  # /info Runtimes, by name
+    wasm_runtimes: list[str] = field(default_factory=list)  # those of them that run WebAssembly
     info: dict[str, Any] = field(default_factory=dict, repr=False)
     version_info: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -43,7 +45,15 @@ class EngineState:
             "driver": self.driver,
             "driver_type": self.driver_type,
             "error": self.error,
+            "runtimes": self.runtimes,
+            "wasm_runtimes": self.wasm_runtimes,
+            "store_phrase": self.store_phrase,
         }
+
+    @property
+    def store_phrase(self) -> str:
+        """The status line's words, e.g. "containerd store, snapshotter stargz" (Driver as reported)."""
+        return store_phrase(self.info) if self.reachable else "engine not running"
 
 
 @dataclass
@@ -60,6 +70,8 @@ class Status:
     switch_in_progress: bool
     last_switch: dict[str, Any] | None
     recovered: str | None = None
+    storage_driver: str | None = None  # daemon.json storage-driver (the snapshotter on containerd)
+    wasm_runtimes: list[str] = field(default_factory=list)  # daemon.json runtimes and /info Runtimes
 
     @property
     def pending_restart(self) -> bool:
@@ -81,6 +93,9 @@ class Status:
             "switch_in_progress": self.switch_in_progress,
             "last_switch": self.last_switch,
             "recovered": self.recovered,
+            "storage_driver": self.storage_driver,
+            "store_phrase": self.engine.store_phrase,
+            "wasm_runtimes": self.wasm_runtimes,
         }
 
 
@@ -99,14 +114,20 @@ def probe_engine(target: Target, timeout: float = 5.0) -> EngineState:
     state.api_version = state.version_info.get("ApiVersion")
     state.driver = state.info.get("Driver")
     state.driver_type = driver_type(state.info)
+    runtimes = state.info.get("Runtimes")
+    if isinstance(runtimes, dict):
+        state.runtimes = sorted(str(name) for name in runtimes)
+        state.wasm_runtimes = wasm_runtimes(runtimes)
     return state
 
 
 def gather_status(target: Target, profile: Profile, recovered: str | None = None) -> Status:
     config_error = None
     configured: Store | None = None
+    config_data: dict[str, Any] = {}
     try:
-        configured = target.read_config().store
+        config = target.read_config()
+        configured, config_data = config.store, getattr(config, "data", {}) or {}
     except ConfigError as exc:
         config_error = str(exc)
     engine = probe_engine(target)
@@ -126,6 +147,8 @@ def gather_status(target: Target, profile: Profile, recovered: str | None = None
         switch_in_progress=SwitchJournal(profile.journal_path).path.exists(),
         last_switch=history[-1] if history else None,
         recovered=recovered,
+        storage_driver=config_data.get("storage-driver") if isinstance(config_data.get("storage-driver"), str) else None,
+        wasm_runtimes=wasm_runtimes(config_data.get("runtimes"), engine.info.get("Runtimes")),
     )
 
 
@@ -145,6 +168,8 @@ def describe(status: Status) -> list[str]:
         lines.append(f"live store:  {status.live_store.title if status.live_store else '?'} ({driver})")
     else:
         lines.append(f"engine:      not running ({e.host}); start it with `storeswitch engine start`")
+    if status.wasm_runtimes:
+        lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:
         lines.append("             restart pending: the config and the running engine disagree")
     for name, store in status.stores.items():

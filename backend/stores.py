@@ -92,3 +92,66 @@ def store_roots(
     else:
         containerd = StoreRoots(Store.CONTAINERD, (data_root / "containerd" / "daemon",))
     return {Store.CLASSIC: classic, Store.CONTAINERD: containerd}
+
+
+# --- what the containerd store enables: snapshotters, and the names the two stores know ------
+DEFAULT_SNAPSHOTTER = "overlayfs"
+# ``storage-driver`` names a graph driver on the classic store and a snapshotter on the containerd
+# store. The classic store refuses to start with a name it does not have ("error initializing
+# graphdriver: driver not supported: native", seen here), so these are the names it does have
+# (Engine 23-26 on Linux and Windows; devicemapper and aufs were removed in 25 but older engines
+# may still run them).
+CLASSIC_GRAPH_DRIVERS = frozenset(
+    {"overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs", "devicemapper", "aufs", "overlay", "windowsfilter"}
+)
+# A classic graph driver name the containerd store has no snapshotter for, mapped to the
+# snapshotter that does the same job and is containerd's default: with the containerd store on
+# and ``storage-driver: overlay2``, dockerd starts but storing an image fails with "snapshotter not
+# loaded: overlay2" (seen here), so a switch to containerd drops it rather than keep a broken name.
+CLASSIC_ONLY_DEFAULTS = frozenset({"overlay2"})
+
+
+def store_phrase(info: Mapping[str, Any] | None) -> str:
+    """How the status line names what the engine runs, with ``Driver`` exactly as reported.
+
+    ``"containerd store, snapshotter stargz"`` / ``"classic store, storage driver overlay2"``;
+    ``"engine not running"`` without ``/info``.
+    """
+    if not info:
+        return "engine not running"
+    store = live_store(info)
+    driver = info.get("Driver")
+    if not driver:
+        return store.title
+    kind = "snapshotter" if store is Store.CONTAINERD else "storage driver"
+    return f"{store.title}, {kind} {driver}"
+
+
+# Containerd shims that run WebAssembly (runwasi and friends). A runtime counts as Wasm when its
+# name or its ``runtimeType`` is one of these or mentions "wasm".
+WASM_SHIMS = ("wasmedge", "wasmtime", "wasmer", "wamr", "spin", "slight", "wws", "lunatic")
+
+
+def is_wasm_runtime(name: str, spec: Any = None) -> bool:
+    candidates = [str(name)]
+    if isinstance(spec, Mapping) and spec.get("runtimeType"):
+        candidates.append(str(spec["runtimeType"]))
+    for text in candidates:
+        low = text.lower()
+        if "wasm" in low:
+            return True
+        # io.containerd.spin.v2 -> "spin"; a bare name like "spin" counts too
+        parts = low.split(".")
+        shim = parts[2] if len(parts) >= 4 and parts[:2] == ["io", "containerd"] else low
+        if shim in WASM_SHIMS:
+            return True
+    return False
+
+
+def wasm_runtimes(*runtime_maps: Any) -> list[str]:
+    """The Wasm runtimes among ``/info`` ``Runtimes`` and daemon.json ``runtimes``, sorted, unique."""
+    found: set[str] = set()
+    for runtimes in runtime_maps:
+        if isinstance(runtimes, Mapping):
+            found.update(str(n) for n, spec in runtimes.items() if is_wasm_runtime(n, spec))
+    return sorted(found)

@@ -14,8 +14,10 @@ Nothing about switching lives in the GUI or the CLI; both call :class:`SwitchTra
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -79,6 +81,49 @@ class SwitchTransaction:
         self.profile = profile
         self.journal = SwitchJournal(profile.journal_path)
         self.history = SwitchHistory(profile.history_path)
+        self._prepared: tuple[bytes, Future] | None = None
+
+    def prepare(self, to: Store, snapshotter: str | None = None, content: bytes | None = None) -> None:
+        """Give :meth:`run` a head start: ask the engine about the new config in the background.
+
+        The CLI calls this before its known-issues preflight, so that the engine's check of the
+        new config (``dockerd --validate``, about 40 ms) runs while the preflight does instead of
+        after it. :meth:`run` collects the answer when the bytes it is about to write are the
+        same, and asks again when they are not (the file changed in between). Nothing is written
+        or stopped here; preparing and then not running is harmless.
+        """
+        try:
+            config = self.target.read_config()
+            new_bytes = config.with_store(Store(to), snapshotter) if content is None else content
+            if new_bytes == config.raw or not self.target.installed()[0]:
+                return
+        except Exception:  # noqa: BLE001 - only a head start: run() meets and reports the same error
+            return
+        future: Future = Future()
+
+        def check() -> None:
+            try:
+                self.target.validate(new_bytes)
+            except BaseException as exc:  # noqa: BLE001 - handed to run(), which raises it
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        threading.Thread(target=check, name="storeswitch-validate").start()
+        self._prepared = (new_bytes, future)
+
+    def check_not_busy(self) -> None:
+        """Raise :class:`SwitchInProgress` now if another switch holds the lock (run() checks again)."""
+        lock = switch_lock(self.profile)
+        acquire(lock)
+        lock.release()
+
+    def _validate(self, new_bytes: bytes) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] == new_bytes:
+            prepared[1].result()  # raises the engine's refusal, as validate() would
+            return
+        self.target.validate(new_bytes)
 
     def run(
         self,
@@ -86,16 +131,26 @@ class SwitchTransaction:
         restart: bool = True,
         progress: Progress = _no_progress,
         snapshotter: str | None = None,
+        content: bytes | None = None,
     ) -> SwitchResult:
+        """Switch to *to*; with *content*, write exactly those bytes as the new config.
+
+        *content* is for a caller that edited the whole file (the GUI's daemon.json editor): it
+        must ask for *to* (the verify step checks the engine then runs it) and goes through the
+        same validate / journal / restart / verify / rollback path. Without it, only the store
+        key (and ``storage-driver`` for *snapshotter*) changes.
+        """
         lock = switch_lock(self.profile)
         acquire(lock)
         try:
-            return self._run(Store(to), restart, progress, snapshotter)
+            return self._run(Store(to), restart, progress, snapshotter, content)
         finally:
             lock.release()
 
     # --- the steps ----------------------------------------------------------------------
-    def _run(self, to: Store, restart: bool, progress: Progress, snapshotter: str | None) -> SwitchResult:
+    def _run(
+        self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None
+    ) -> SwitchResult:
         steps: list[str] = []
 
         def say(step: str, message: str) -> None:
@@ -105,9 +160,10 @@ class SwitchTransaction:
         say("plan", "Reading the engine configuration…")
         config = self.target.read_config()
         installed, install_msg = self.target.installed()
+        restart, why_no_restart = restart_plan(self.target, restart)
         running_store = self._live_store() if installed else None
         from_store = running_store or config.store
-        new_bytes = config.with_store(to, snapshotter)
+        new_bytes = config.with_store(to, snapshotter) if content is None else content
         if new_bytes == config.raw and (running_store is to or not restart or not installed):
             state = "running" if running_store is to else "configured; it takes effect at the next engine start"
             message = f"already on the {to.title} ({state})"
@@ -116,7 +172,7 @@ class SwitchTransaction:
         if restart and installed:
             say("validate", f"Asking the engine whether it accepts the {to.title} config…")
             try:
-                self.target.validate(new_bytes)
+                self._validate(new_bytes)
             except EngineError as exc:
                 message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
                 message += f" and the engine is still on the {running_store.title}." if running_store else "."
@@ -143,7 +199,7 @@ class SwitchTransaction:
 
         if not restart or not installed:
             self.journal.clear()
-            why = "--no-restart was given" if installed else install_msg
+            why = why_no_restart if installed else install_msg
             message = f"saved: the {to.title} takes effect when the engine restarts ({why})"
             self._record(from_store, to, "saved", message)
             return SwitchResult(from_store, to, "saved", message, running_store, None, steps)
@@ -157,7 +213,7 @@ class SwitchTransaction:
             self.journal.advance(entry, Step.ENGINE_STARTED)
             say("verify", f"Checking that the engine runs the {to.title}…")
             with self.target.client() as client:
-                info = verify_store(client, to)
+                info = verify_store(client, to, snapshotter)
             self.journal.advance(entry, Step.VERIFIED)
         except EngineError as exc:
             reason = str(exc)
@@ -168,7 +224,10 @@ class SwitchTransaction:
             self._record(from_store, to, "rolled-back", message)
             raise SwitchError(message) from exc
         self.journal.clear()
-        message = f"switched from the {from_store.title} to the {to.title}"
+        if from_store is to:
+            message = f"restarted the engine on the {to.title} with the new {config.path.name}"
+        else:
+            message = f"switched from the {from_store.title} to the {to.title}"
         self._record(from_store, to, "switched", message)
         say("done", message[0].upper() + message[1:] + ".")
         return SwitchResult(from_store, to, "switched", message, to, info.get("Driver"), steps)
@@ -189,14 +248,13 @@ def rollback(target: Target, entry: JournalEntry) -> str:
 
     Returns a sentence saying what state the engine is in now, for the user.
     """
-    original = entry.original_config
     config_path = target.config_path
-    if original is None:
-        config_path.unlink(missing_ok=True)
-    else:
-        write_atomic(config_path, original)
+    restore_config(target, entry.original_config)
     old = Store(entry.from_store)
-    if entry.engine_was_running and engine_runs(target, old):
+    # Only an engine never stopped still runs the original config: once restarted it may run
+    # the new one on the same store (a snapshotter change), so it is restarted on the old bytes.
+    untouched = entry.last_step.index < Step.ENGINE_STOPPED.index
+    if entry.engine_was_running and untouched and engine_runs(target, old):
         return f"{config_path} was restored; the engine is running on the {old.title}."
     if not entry.engine_was_running:
         target.stop()
@@ -205,10 +263,32 @@ def rollback(target: Target, entry: JournalEntry) -> str:
         target.stop()
         target.start()
         with target.client() as client:
-            verify_store(client, old)
+            verify_store(client, old, probe=False)
     except (EngineError, EngineNotInstalled) as exc:
         return f"{config_path} was restored, but the engine did not come back on the {old.title}: {exc}"
     return f"{config_path} was restored and the engine is back on the {old.title}."
+
+
+def restart_plan(target: Target, restart: bool) -> tuple[bool, str]:
+    """Whether the switch restarts the engine, and why not; a target with ``restart_plan`` decides.
+
+    Docker Desktop without its CLI cannot be restarted from here (the switch is saved, restart
+    pending); the system engine through the privileged helper cannot be saved without a restart
+    (it raises). Other targets restart unless ``--no-restart`` was given.
+    """
+    plan = getattr(target, "restart_plan", None)
+    return plan(restart) if plan is not None else (restart, "--no-restart was given")
+
+
+def restore_config(target: Target, original: bytes | None) -> None:
+    """Put the original config bytes back (None: there was no file); a target may do it its way."""
+    restore = getattr(target, "restore_config", None)
+    if restore is not None:
+        restore(original)
+    elif original is None:
+        target.config_path.unlink(missing_ok=True)
+    else:
+        write_atomic(target.config_path, original)
 
 
 def engine_runs(target: Target, store: Store) -> bool:

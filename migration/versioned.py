@@ -13,6 +13,7 @@ the step to the table, keyed by the old version.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -31,7 +32,7 @@ class Rename:
     new: str
 
     def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
-        data = dict(data)
+        data = copy.deepcopy(data)  # pure: a nested move must not change the caller's dict
         missing = object()
         value = _pop(data, self.old.split("."), missing)
         if value is not missing:
@@ -49,7 +50,7 @@ def migrate(data: Mapping[str, Any], table: Mapping[int, Step], current: int, na
             f"{name}: written by a newer storeswitch (schema_version {version}, this one reads up to "
             f"{current}); update storeswitch. The file was left untouched."
         )
-    out = dict(data)
+    out = copy.deepcopy(dict(data))  # steps may edit nested values; the caller's dict stays as read
     passed: list[int] = []
     while version < current:
         if version not in table:

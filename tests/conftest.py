@@ -44,10 +44,14 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("STORESWITCH_ENGINE_DIR", str(ENGINE_DIR))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
         monkeypatch.setenv(var, str(home / var.lower()))
+    (home / "xdg_runtime_dir").mkdir(mode=0o700)  # Qt wants it to exist, owned by us, 0700
+    # auto-detection must not find the machine's real engine: the default socket is a missing file
+    monkeypatch.setenv("STORESWITCH_SYSTEM_HOST", f"unix://{home / 'no-system-engine.sock'}")
     monkeypatch.setenv("STORESWITCH_PROFILE", str(tmp_path / "profile"))
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT", "STORESWITCH_TARGET", "STORESWITCH_FAULT_KILL_AFTER"):
+    for var in ("DOCKER_HOST", "DOCKER_CONTEXT", "STORESWITCH_TARGET", "STORESWITCH_FAULT_KILL_AFTER",
+                "STORESWITCH_SYSTEM_CONFIG", "STORESWITCH_RESTART_CMD", "STORESWITCH_STOP_CMD", "STORESWITCH_DESKTOP_DIR"):
         monkeypatch.delenv(var, raising=False)
     yield
 

@@ -1,9 +1,14 @@
-"""``storeswitch switch {classic,containerd} [--no-restart] [--json]``."""
+"""``storeswitch switch {classic,containerd} [--no-restart] [--json] [--force]``.
+
+Before switching, the known issues that will apply are printed; a blocker refuses the switch
+(exit 4) unless ``--force``.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from backend.commands import known_issues
 from backend.stores import Store
 from backend.switch import SwitchTransaction
 
@@ -14,6 +19,10 @@ def add_parser(sub) -> None:
     p.add_argument("--no-restart", action="store_true",
                    help="only save the choice in daemon.json; it takes effect at the next engine start")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--force", action="store_true", help="switch even when a blocker known issue applies")
+    p.add_argument("--snapshotter", metavar="NAME", default=None,
+                   help="containerd store only: the snapshotter (daemon.json storage-driver): overlayfs (default), "
+                        "native, stargz, nydus, or another name; `storeswitch snapshotters` lists what this engine has")
     p.set_defaults(run=run)
 
 
@@ -22,6 +31,23 @@ def run(args, ctx) -> int:
         if not ctx.json:
             print(f"  {message}", file=sys.stderr)
 
-    result = SwitchTransaction(ctx.target, ctx.profile).run(Store(args.store), restart=not args.no_restart, progress=progress)
-    ctx.emit(result.as_dict(), result.message[0].upper() + result.message[1:])
+    if args.snapshotter and args.store != Store.CONTAINERD.value:
+        print("storeswitch: --snapshotter applies to the containerd store only", file=sys.stderr)
+        return 2
+    tx = SwitchTransaction(ctx.target, ctx.profile)
+    tx.check_not_busy()  # a second switch says so at once, before any preflight output
+    if not args.no_restart:
+        tx.prepare(Store(args.store), args.snapshotter)  # the engine checks the config during the preflight
+    planner = getattr(ctx.target.read_config(), "storage_driver_plan", None)  # daemon.json only
+    note = planner(Store(args.store), args.snapshotter).note if callable(planner) else None
+    if note and not ctx.json:
+        print(f"  note: {note}", file=sys.stderr)
+    issues, refused = known_issues.preflight(ctx, Store(args.store), args.force)
+    if refused is not None:
+        return refused
+    result = tx.run(
+        Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter
+    )
+    human = result.message[0].upper() + result.message[1:] + (f" (Driver {result.driver})" if result.driver else "")
+    ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note}, human)
     return 0

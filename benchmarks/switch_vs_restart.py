@@ -1,0 +1,265 @@
+"""How much longer a ``storeswitch switch`` takes than a plain restart of the same engine.
+
+A switch is, at heart, "stop dockerd, change daemon.json, start dockerd": everything storeswitch
+adds (the Python process, recovery check, known-issues preflight, ``dockerd --validate``, journal,
+verify through ``/info`` and a stored test image, history) should cost little beside the restart
+itself. Target: the median switch at most 1.10 times the median raw restart. ``--breakdown``
+times the phases of a switch, to show where the rest goes.
+
+One run, one managed engine in a temporary profile, both measured on it, interleaved so that
+drift (page cache, CPU frequency) hits both alike:
+
+- *switch*: ``storeswitch --profile P switch {containerd,classic}`` as a subprocess, wall time
+  from spawn to exit (what a user waits for at the prompt);
+- *raw restart*: SIGTERM the dockerd named by the pidfile and wait until it is gone, rewrite
+  daemon.json with the other store, start dockerd with exactly the managed engine's arguments,
+  poll ``/_ping`` every 10 ms until it answers OK.
+
+Both flip the store each time, so both pay the same engine start on each store.
+
+Usage (as root, with the engine fetched by ``scripts/fetch-engine``)::
+
+    .venv/bin/python benchmarks/switch_vs_restart.py [--rounds 5] [--json] [--breakdown]
+
+Exit status 0 whatever the ratio (a benchmark reports; it does not pass or fail), 1 when it
+cannot run (no engine, not root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backend.engine.managed import ManagedEngine  # noqa: E402
+from backend.errors import EngineNotInstalled  # noqa: E402
+from backend.profile import Profile  # noqa: E402
+
+TARGET_RATIO = 1.10
+POLL = 0.01
+
+
+def storeswitch_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("storeswitch")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "backend.cli"]
+
+
+def cli(profile_dir: Path, *args: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([*storeswitch_cmd(), "--profile", str(profile_dir), "--target", "managed", *args],
+                          env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark: `storeswitch {' '.join(args)}` failed ({proc.returncode}): {proc.stderr.strip()}")
+    return elapsed
+
+
+# Runs one `storeswitch switch` in-process with timers around its phases (--breakdown). Each
+# phase is looked up by name and skipped if the code moved: a breakdown, never a failure.
+BREAKDOWN_DRIVER = r"""
+import functools, json, sys, time
+t0 = time.perf_counter()
+import backend.cli as cli
+t1 = time.perf_counter()
+spent = {}
+def wrap(modname, attr, label):
+    try:
+        owner = __import__(modname, fromlist=["_"])
+        for part in attr.split(".")[:-1]:
+            owner = getattr(owner, part)
+        name = attr.split(".")[-1]
+        fn = getattr(owner, name)
+    except (ImportError, AttributeError):
+        return
+    @functools.wraps(fn)
+    def timed(*a, **k):
+        s = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - s
+    setattr(owner, name, timed)
+for mod, attr, label in [
+    ("backend.commands.known_issues", "preflight", "known-issues preflight"),
+    ("backend.engine.managed", "ManagedEngine.validate", "dockerd --validate (in the background)"),
+    ("backend.switch", "SwitchTransaction._live_store", "live store (/info)"),
+    ("backend.journal", "SwitchJournal.begin", "journal writes"),
+    ("backend.journal", "SwitchJournal.advance", "journal writes"),
+    ("backend.engine.managed", "ManagedEngine.stop", "engine stop"),
+    ("backend.engine.managed", "ManagedEngine.start", "engine start"),
+    ("backend.switch", "verify_store", "verify (/info + store an image)"),
+    ("backend.journal", "SwitchHistory.append", "history"),
+    ("backend.cli", "make_context", "profile, target, recovery check"),
+]:
+    wrap(mod, attr, label)
+code = cli.main(sys.argv[1:])
+t2 = time.perf_counter()
+print("BREAKDOWN " + json.dumps({"imports": t1 - t0, "main": t2 - t1, **spent}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def breakdown(profile_dir: Path, store: str, env: dict[str, str]) -> dict[str, float]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", BREAKDOWN_DRIVER, "--profile", str(profile_dir), "--target", "managed",
+                           "switch", store], env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BREAKDOWN ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"benchmark: breakdown run failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    parts = json.loads(line.removeprefix("BREAKDOWN "))
+    parts["interpreter start and exit"] = wall - parts["imports"] - parts.pop("main")
+    parts["wall"] = wall
+    return parts
+
+
+class RawRestarter:
+    """Restarts the managed engine the way a person's script would, with no storeswitch code on the path."""
+
+    def __init__(self, engine: ManagedEngine) -> None:
+        self.engine = engine
+        self.binaries = engine.binaries()
+        self.children: dict[int, subprocess.Popen] = {}
+        self.http = httpx.Client(transport=httpx.HTTPTransport(uds=str(engine.profile.managed_socket), verify=False),
+                                 base_url="http://docker", timeout=1.0)
+
+    def restart(self, containerd: bool) -> float:
+        p = self.engine.profile
+        start = time.perf_counter()
+        pid = int(p.managed_pidfile.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+        self._wait_gone(pid)
+        config = json.loads(p.managed_config_path.read_text() or "{}")
+        config.setdefault("features", {})["containerd-snapshotter"] = containerd
+        p.managed_config_path.write_text(json.dumps(config, indent=2) + "\n")
+        with open(p.engine_log_path, "ab") as log:
+            proc = subprocess.Popen(self.engine.command(self.binaries), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env=self.binaries.env(), start_new_session=True)
+        self.children[proc.pid] = proc
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"benchmark: dockerd exited at start ({proc.returncode}); see {p.engine_log_path}")
+            try:
+                if self.http.get("/_ping").text == "OK":
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(POLL)
+        return time.perf_counter() - start
+
+    def _wait_gone(self, pid: int) -> None:
+        child = self.children.pop(pid, None)
+        if child is not None:
+            child.wait()
+            return
+        while True:  # not our child: gone when the pid is, or once it is a zombie awaiting its parent
+            try:
+                os.kill(pid, 0)
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+            except (ProcessLookupError, FileNotFoundError):
+                return
+            if state == "Z":
+                return
+            time.sleep(POLL)
+
+    def reap(self) -> None:
+        """dockerds this script started and storeswitch stopped: collect them (no zombies)."""
+        for pid, child in list(self.children.items()):
+            if child.poll() is not None:
+                del self.children[pid]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5, help="round trips of each kind (default 5: 10 switches, 10 restarts)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time the phases of two more switches (in-process timers) to show where time goes")
+    args = ap.parse_args(argv)
+
+    if os.geteuid() != 0:
+        print("benchmark: dockerd must run as root; run this as root", file=sys.stderr)
+        return 1
+    root = Path(tempfile.mkdtemp(prefix="ssw-bench-"))
+    profile = Profile.from_dir(root)
+    engine = ManagedEngine(profile)
+    try:
+        engine.binaries()
+    except EngineNotInstalled as exc:
+        print(f"benchmark: {exc}", file=sys.stderr)
+        return 1
+    env = dict(os.environ)
+    env.pop("STORESWITCH_FAULT_KILL_AFTER", None)
+    # An installed storeswitch runs from cached bytecode. With PYTHONDONTWRITEBYTECODE set (some
+    # shells and CI images set it) every command would compile its ~40 modules again (~35 ms),
+    # a cost no installed copy pays: cache the bytecode in the run's temp dir instead.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+    switch_times: list[float] = []
+    raw_times: list[float] = []
+    try:
+        cli(root, "engine", "start", env=env)
+        # Warm-up: the first start on each store creates its directories; measure neither.
+        cli(root, "switch", "containerd", env=env)
+        cli(root, "switch", "classic", env=env)
+        raw = RawRestarter(engine)
+        for _ in range(args.rounds):
+            switch_times.append(cli(root, "switch", "containerd", env=env))
+            switch_times.append(cli(root, "switch", "classic", env=env))
+            raw.reap()
+            raw_times.append(raw.restart(containerd=True))
+            raw_times.append(raw.restart(containerd=False))
+        raw.reap()
+        phases: list[dict[str, float]] = []
+        if args.breakdown:
+            phases = [breakdown(root, "containerd", env), breakdown(root, "classic", env)]
+        cli(root, "engine", "stop", env=env)
+        raw.reap()
+    finally:
+        engine.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(profile.run_dir, ignore_errors=True)
+
+    sw, rr = statistics.median(switch_times), statistics.median(raw_times)
+    ratio = sw / rr
+    figures = {
+        "rounds": args.rounds,
+        "switch_median_s": round(sw, 3),
+        "raw_restart_median_s": round(rr, 3),
+        "ratio": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "within_target": ratio <= TARGET_RATIO,
+        "switch_s": [round(t, 3) for t in switch_times],
+        "raw_restart_s": [round(t, 3) for t in raw_times],
+    }
+    if phases:
+        labels = list(dict.fromkeys(k for p in phases for k in p))
+        figures["breakdown_s"] = {k: round(statistics.mean(p.get(k, 0.0) for p in phases), 3) for k in labels}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"storeswitch switch   median {sw:.3f} s  ({len(switch_times)} runs: {', '.join(f'{t:.2f}' for t in switch_times)})")
+        print(f"raw restart          median {rr:.3f} s  ({len(raw_times)} runs: {', '.join(f'{t:.2f}' for t in raw_times)})")
+        print(f"ratio switch/restart {ratio:.3f}  (target <= {TARGET_RATIO:.2f}: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+        if phases:
+            print("where a switch's time goes (mean of one switch each way, in-process timers):")
+            for label, secs in figures["breakdown_s"].items():
+                print(f"  {label:<42} {secs * 1000:8.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
