@@ -1,0 +1,71 @@
+"""Regenerate the README's screenshots with ``storeswitch-gui --screenshot`` (needs root and the fetched engine).
+
+The scene: an isolated managed engine running the classic store with a few images and
+containers and a Wasm runtime configured, and a daemon.json that already asks for the containerd
+store (saved with ``--no-restart``), so one picture shows the status line's "restart pending",
+what a switch would hide and show (both stores, read from disk), the snapshotter choice and the
+known issues of the containerd store. Every tab at 1280x800 and at 900x600.
+
+    sudo .venv/bin/python docs/screenshots/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backend.engine.install import default_engine_dir  # noqa: E402
+from backend.profile import Profile  # noqa: E402
+from backend.targets.managed import ManagedTarget  # noqa: E402
+from tests.conftest import tiny_tar  # noqa: E402
+
+TABS = ("general", "docker-engine", "kubernetes", "experimental", "troubleshoot")
+SIZES = ("1280x800", "900x600")
+GUI = str(Path(sys.executable).with_name("storeswitch-gui"))
+
+
+def main() -> int:
+    root = Path(tempfile.mkdtemp(prefix="ssw-shots-"))
+    home = Path(tempfile.mkdtemp(prefix="ssw-shots-home-"))
+    profile = Profile.from_dir(root)
+    env = dict(os.environ, STORESWITCH_PROFILE=str(root), STORESWITCH_ENGINE_DIR=str(default_engine_dir()), DOCKER_CONFIG=str(home / ".docker"), HOME=str(home),
+               QT_QPA_PLATFORM="offscreen")
+    os.environ.update(env)
+    target = ManagedTarget(profile)
+    config = {"log-level": "warn", "registry-mirrors": ["https://mirror.gcr.io"], "features": {"buildkit": True},
+              "runtimes": {"io.containerd.wasmedge.v1": {"runtimeType": "io.containerd.wasmedge.v1"}}}
+    profile.managed_config_path.parent.mkdir(parents=True, exist_ok=True)
+    profile.managed_config_path.write_text(json.dumps(config, indent=2) + "\n")
+    try:
+        target.start()
+        with target.client() as c:
+            for name in ("web", "worker", "db"):
+                c.import_image(tiny_tar(name.encode()), f"acme/{name}", "1.4")
+            c.create_container("acme/web:1.4", name="web-1")
+            c.create_container("acme/db:1.4", name="db-1")
+        config["features"]["containerd-snapshotter"] = True  # saved for the next start: restart pending
+        profile.managed_config_path.write_text(json.dumps(config, indent=2) + "\n")
+        for size in SIZES:
+            for tab in TABS:
+                out = HERE / f"{tab}-{size}.png"
+                subprocess.run([GUI, "--profile", str(root), "--screenshot", str(out), "--tab", tab, "--size", size],
+                               check=True, env=env)
+    finally:
+        target.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(profile.run_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""What Apply says: the confirmation before it, the headline after a refusal, the impact text.
+
+Words only (no widgets), so the window stays about wiring and these sentences can be read and
+tested in one place. The backend's own messages (the engine's reason, what was restored) are
+shown as they are; these add the headline and the consequences a user weighs before a restart.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable
+
+from backend.stores import Store
+from gui import theme
+from gui.confirm import Confirmation, IssueLine
+from gui.tasks import ApplyFailure, ApplyRequest, StoreImpact
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def impact_sentence(impact: StoreImpact, store_after: Store | None) -> str:
+    """The backend's sentence (``backend.inspect.impact_sentence``) for a switch to *store_after*."""
+    from backend.inspect import impact_sentence as sentence
+
+    after = store_after or (impact.current.other if impact.current else Store.CONTAINERD)
+    return sentence(impact.inventories, impact.current, after)
+
+
+def _figures(inv: Any) -> str:
+    from backend.inspect import human_bytes
+
+    parts = [counted(inv.image_count, "image"), counted(inv.container_count, "container")]
+    if inv.bytes is not None:
+        parts.append(human_bytes(inv.bytes))
+    return " · ".join(parts)
+
+
+def impact_html(impact: StoreImpact, store_after: Store | None) -> str:
+    """``switchImpact``: the sentence, then one row per store with its figures and what a switch does to it.
+
+    Rows read like the sketch: "Classic store  12 images · 3 containers · 4.2 GB  → hidden".
+    When the draft asks for the store that runs, the rows say which is in use and which hidden.
+    """
+    current = impact.current
+    after = store_after or current
+    rows = []
+    for store in (Store.CLASSIC, Store.CONTAINERD):
+        inv = impact.inventories.get(store)
+        if inv is None:
+            continue
+        title = "Classic store" if store is Store.CLASSIC else store.title  # "containerd" keeps its lower case
+        now = ""
+        if store is current:
+            now = " (in use)" if impact.engine_running else " (configured)"
+        if current is None or after is None:
+            fate, color = "", theme.MUTED
+        elif after is not current:
+            fate, color = ("→ hidden after the switch", theme.WARN) if store is current else ("→ shown after the switch", theme.OK)
+        else:
+            fate, color = ("shown", theme.OK) if store is current else ("hidden while not in use", theme.MUTED)
+        warn = f' <span style="color:{theme.WARN}">(some files unreadable)</span>' if inv.errors else ""
+        rows.append(
+            f"<tr><td style='padding:2px 18px 2px 0'><b>{title}</b>{now}</td>"
+            f"<td style='padding:2px 18px 2px 0'>{_figures(inv)}{warn}</td>"
+            f"<td style='padding:2px 0; color:{color}'>{fate}</td></tr>"
+        )
+    text = html.escape(impact_sentence(impact, after), quote=False)
+    table = f"<table cellspacing='0' style='margin-top:6px'>{''.join(rows)}</table>" if rows else ""
+    return f"{text}{table}"
+
+
+def confirmation_for(
+    request: ApplyRequest,
+    old: Store | None,
+    impact: StoreImpact | None,
+    evaluations: Iterable[Any],
+    config_name: str,
+) -> Confirmation | None:
+    """The confirmation Apply needs, or None (nothing restarts and no blocker applies)."""
+    lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "") for e in evaluations]
+    restart = request.content is not None and request.restart
+    if not restart and not any(i.severity == "blocker" and i.applies == "yes" for i in lines):
+        return None
+    new = request.store
+    switching = new is not None and old is not None and new is not old
+    consequences = []
+    if restart:
+        consequences.append("The engine stops for a few seconds; running containers stop with it.")
+        if switching:
+            if impact is not None and impact.current is old:
+                consequences.append(impact_sentence(impact, new) + " Switching back shows them again.")
+            else:
+                consequences.append(f"The {old.title}'s images and containers will be hidden, not deleted; "
+                                    "switching back shows them again.")
+        consequences.extend(request.notes)
+        consequences.append(
+            f"If the engine refuses the new configuration, {config_name} is restored and the engine "
+            f"restarted as it was{f' on the {old.title}' if old else ''}."
+        )
+        if switching:
+            title, question = f"Switch to the {new.title}?", f"storeswitch will save {config_name} and restart the engine on the {new.title}."
+        else:
+            title, question = "Restart the engine?", f"storeswitch will save {config_name} and restart the engine with it."
+    else:
+        title, question = "Apply anyway?", "A known issue that blocks these settings applies on this machine."
+    return Confirmation(title, question, consequences, lines, accept_label="Apply & restart" if restart else "Apply")
+
+
+def failure_headline(failure: ApplyFailure, config_name: str) -> str:
+    """The first line of the red result: what was refused and which store the engine runs now."""
+    wanted, running = failure.wanted, failure.running
+    if failure.busy:
+        return "Another switch is in progress."
+    if wanted is None:
+        return "The settings could not be saved."
+    if running is not None and running is not wanted:
+        return f"The switch to the {wanted.title} was refused. The engine runs the {running.title}, as before."
+    if running is not None:
+        return f"The new {config_name} was refused. The engine runs the {running.title} with its previous configuration."
+    return "Applying failed. The engine is not running now."

@@ -1,0 +1,90 @@
+"""The places the window asks the user something in a modal dialog: :func:`ask` and :func:`choose_save_path`.
+
+Every confirmation goes through ``gui.confirm.ask`` and every "save as" through
+``gui.confirm.choose_save_path`` (both looked up at call time), so tests replace them with
+``monkeypatch.setattr("gui.confirm.ask", ...)`` and never block on a modal dialog, and QA
+automation can do the same. A known issue of severity ``blocker`` that applies makes the accept
+button read "Switch anyway" and the safe choice (Cancel) the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+
+@dataclass(frozen=True)
+class IssueLine:
+    """A known issue as the confirmation names it."""
+
+    id: str
+    severity: str  # "info" | "warning" | "blocker"
+    applies: str  # "yes" | "maybe"
+    title: str
+    workaround: str = ""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What Apply is about to do, for the user to accept or cancel."""
+
+    title: str
+    question: str
+    consequences: list[str] = field(default_factory=list)
+    issues: list[IssueLine] = field(default_factory=list)
+    accept_label: str = "Apply & restart"
+
+    @property
+    def blockers(self) -> list[IssueLine]:
+        return [i for i in self.issues if i.severity == "blocker" and i.applies == "yes"]
+
+    @property
+    def needs_switch_anyway(self) -> bool:
+        """A blocker applies: accepting must be an explicit "Switch anyway"."""
+        return bool(self.blockers)
+
+    def as_text(self) -> str:
+        """The whole confirmation as plain text (the dialog's body, and for logs or tests)."""
+        lines = [self.question]
+        lines += [f"• {c}" for c in self.consequences]
+        if self.issues:
+            lines.append("")
+            lines.append("Known issues that will apply:")
+            for issue in self.issues:
+                tag = "BLOCKER" if issue.severity == "blocker" else issue.severity.capitalize()
+                maybe = " (may apply)" if issue.applies == "maybe" else ""
+                lines.append(f"• {tag}: {issue.title}{maybe} [{issue.id}]")
+                if issue.workaround:
+                    lines.append(f"    What to do: {issue.workaround}")
+        return "\n".join(lines)
+
+
+def ask(parent: QWidget | None, confirmation: Confirmation) -> bool:
+    """Show *confirmation* and return True when the user accepts it."""
+    box = QMessageBox(parent)
+    box.setObjectName("applyConfirmation")
+    box.setWindowTitle(confirmation.title)
+    box.setIcon(QMessageBox.Icon.Critical if confirmation.needs_switch_anyway else QMessageBox.Icon.Question)
+    box.setText(confirmation.question)
+    body = confirmation.as_text().split("\n", 1)
+    if len(body) > 1:
+        box.setInformativeText(body[1])
+    label = "Switch anyway" if confirmation.needs_switch_anyway else confirmation.accept_label
+    accept = box.addButton(label.replace("&", "&&"), QMessageBox.ButtonRole.AcceptRole)
+    accept.setAccessibleName(label)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel if confirmation.needs_switch_anyway else accept)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is accept
+
+
+def choose_save_path(parent: QWidget | None, title: str, suggested: Path, file_filter: str = "Zip archives (*.zip)") -> Path | None:
+    """Ask where to save a file (a support bundle); None when the user cancels."""
+    chosen, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), file_filter)
+    if not chosen:
+        return None
+    path = Path(chosen)
+    return path if path.suffix else path.with_suffix(suggested.suffix)

@@ -1,0 +1,67 @@
+"""The settings the window edits, described once: label, help text, accessible name, restart flag.
+
+Pages read these instead of repeating strings, so the label a test or a screen reader sees, the
+help a user reads and whether Apply needs an engine restart are decided in one place. The
+labels are contracts (QA automation matches them): change them only with the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: where it is stored, what people read, and what applying it costs."""
+
+    key: str
+    label: str
+    help: str
+    accessible_name: str
+    stored_in: str  # "daemon.json" or "settings.json"
+    needs_restart: bool
+
+
+USE_CONTAINERD = Field(
+    key="features.containerd-snapshotter",
+    label="Use containerd for pulling and storing images",
+    help=(
+        "Images are pulled, stored and unpacked by containerd instead of the engine's classic "
+        "graph drivers. This enables multi-platform images and snapshotters such as stargz. "
+        "Takes effect after Apply & restart."
+    ),
+    accessible_name="Use containerd for pulling and storing images",
+    stored_in="daemon.json",
+    needs_restart=True,
+)
+
+ENABLE_KUBERNETES = Field(
+    key="kubernetes_enabled",
+    label="Enable Kubernetes",
+    help=(
+        "storeswitch starts no cluster. Tick this if you run Kubernetes against this engine (for "
+        "example Docker Desktop's built-in Kubernetes): the known issues then warn you about "
+        "combinations that do not work, such as Kubernetes with the containerd image store. "
+        "Saved in storeswitch's settings; no engine restart is needed."
+    ),
+    accessible_name="Enable Kubernetes",
+    stored_in="settings.json",
+    needs_restart=False,
+)
+
+DAEMON_JSON = Field(
+    key="daemon.json",
+    label="Docker daemon configuration (daemon.json)",
+    help=(
+        "Configure the Docker daemon by editing its JSON configuration file. The file is "
+        "checked as you type; the engine reads it when it starts, so changes take effect after "
+        "Apply & restart. Every key is kept as you wrote it."
+    ),
+    accessible_name="daemon.json editor",
+    stored_in="daemon.json",
+    needs_restart=True,
+)
+
+FEEDBACK_URL = "https://github.com/moby/moby/issues/new/choose"
+CONTAINERD_STORE_DOCS = "https://docs.docker.com/engine/storage/containerd/"
+DAEMON_JSON_DOCS = "https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file"

@@ -1,0 +1,498 @@
+"""Backend calls off the GUI thread, reported by signals named for what happened.
+
+The window never calls the engine, dockerd or a lock on its own thread: a status probe can wait
+seconds for a hung socket and a switch takes several. Each call runs on this object's thread pool;
+its result comes back as a queued signal (``statusGathered``, ``switchProgressed``,
+``switchFinished`` ...) handled on the GUI thread, so the event loop keeps painting meanwhile.
+
+Stale answers are dropped: a status probe that started before a switch must not paint "engine
+stopped" over the switch's result, so each status request carries a generation number and only
+the newest one is reported.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+
+from backend.errors import EngineError, StoreswitchError, SwitchError
+from backend.profile import Profile
+from backend.settings import Settings
+from backend.status import Status, gather_status
+from backend.stores import Store
+from backend.targets.base import Target
+
+
+@dataclass
+class StatusReport:
+    """What a status probe learned: the backend's Status plus the engine log tail."""
+
+    status: Status
+    log_tail: str = ""
+    recovered: str | None = None
+    recovery_error: str | None = None  # an interrupted switch that could not be recovered, and why
+
+
+@dataclass
+class StoreImpact:
+    """Both stores' contents (``backend.inspect``), read off the GUI thread: what a switch hides and shows.
+
+    ``current`` is the store the engine runs, or (engine stopped) the one its config asks for;
+    ``engine_running`` says which of the two it is.
+    """
+
+    inventories: dict[Store, Any]  # {Store: backend.inspect.StoreInventory}
+    current: Store | None
+    engine_running: bool
+    seconds: float = 0.0
+
+
+@dataclass
+class ApplyRequest:
+    """What Apply writes: the draft's daemon.json (if changed) and the Kubernetes setting (if changed)."""
+
+    store: Store | None = None
+    content: bytes | None = None
+    restart: bool = True
+    kubernetes: bool | None = None
+    snapshotter: str | None = None  # the containerd store's storage-driver: the switch checks /info says it
+    notes: list[str] = field(default_factory=list)  # what the confirmation adds (a storage-driver change)
+
+
+@dataclass
+class ApplyOutcome:
+    """What Apply did, for the result line."""
+
+    message: str
+    switch: Any = None  # backend.switch.SwitchResult, when daemon.json was written
+    settings_saved: bool = False
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ApplyFailure:
+    """A refused or failed Apply: the backend's message and the store the engine runs now."""
+
+    message: str
+    wanted: Store | None
+    running: Store | None
+    busy: bool = False  # another switch held the lock
+
+
+class _Job(QObject):
+    """One backend call's way back to the GUI thread.
+
+    Created on the GUI thread, so its slots run there: the worker only emits, and Qt queues the
+    signal to this object's thread. (A plain lambda receiver would have no thread to be queued
+    to; a bound method of a QObject does.)
+    """
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(str, str)
+
+    def __init__(self, on_ok, on_error, on_progress, on_done, parent: QObject) -> None:
+        super().__init__(parent)  # owned by Qt, deleted on the GUI thread (deleteLater), never by a worker
+        self._on_ok, self._on_error, self._on_progress, self._on_done = on_ok, on_error, on_progress, on_done
+        self.succeeded.connect(self._deliver_result)
+        self.failed.connect(self._deliver_error)
+        self.progressed.connect(self._deliver_progress)
+
+    @Slot(object)
+    def _deliver_result(self, result: Any) -> None:
+        self._on_done(self)
+        self._on_ok(result)
+
+    @Slot(object)
+    def _deliver_error(self, exc: BaseException) -> None:
+        self._on_done(self)
+        self._on_error(exc)
+
+    @Slot(str, str)
+    def _deliver_progress(self, step: str, sentence: str) -> None:
+        if self._on_progress is not None:
+            self._on_progress(step, sentence)
+
+
+class BackendTasks(QObject):
+    """The window's one door to slow backend work."""
+
+    statusGathered = Signal(object)
+    """A status probe finished (a :class:`StatusReport`)."""
+    statusFailed = Signal(str)
+    """A status probe failed in a way the backend did not turn into a state (a bug, or a damaged file)."""
+    impactProgressed = Signal(str, str)
+    """Reading the stores reached a stage: (stage id, sentence), at most every :data:`PROGRESS_EVERY` s per stage."""
+    impactCounted = Signal(object)
+    """Both stores were read (a :class:`StoreImpact`), or could not be (an error string)."""
+    knownIssuesLoaded = Signal(object)
+    """The known-issue catalog loaded (the catalog object) or could not be (an error string)."""
+    factsProbed = Signal(object)
+    """This machine's facts for the known issues (a dict), or an error string."""
+    switchProgressed = Signal(str, str)
+    """A switch reached a step: (step id, sentence for people)."""
+    switchFinished = Signal(object)
+    """Apply wrote everything it had to (an :class:`ApplyOutcome`)."""
+    switchFailed = Signal(object)
+    """Apply was refused or failed (an :class:`ApplyFailure`); the old store is what runs."""
+    engineStarted = Signal()
+    """The managed engine was started from the window."""
+    engineStartFailed = Signal(str)
+    """Starting the engine failed; the engine's own reason."""
+    engineRestartProgressed = Signal(str, str)
+    """A restart from the Troubleshoot tab reached a step: (step id, sentence)."""
+    engineRestarted = Signal(str)
+    """The engine restarted; what it runs now ("containerd store, snapshotter overlayfs")."""
+    engineRestartFailed = Signal(str)
+    """Restarting the engine failed; the reason, with the engine's words."""
+    targetsListed = Signal(object)
+    """Every target and whether it can be used here (a list of ``TargetOption``), or an error string."""
+    targetChosen = Signal(object)
+    """A target was built for the General tab's choice (a ``Target``), saved in the settings."""
+    targetChoiceFailed = Signal(str)
+    """The chosen target could not be built or saved; why."""
+
+    def __init__(self, target: Target, profile: Profile, parent: QObject | None = None, dockerd: str | None = None) -> None:
+        super().__init__(parent)
+        self.target = target
+        self.profile = profile
+        self.dockerd = dockerd
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(4)
+        self._live: set[_Job] = set()
+        self._status_generation = 0
+        self._impact_generation = 0
+        self._target_generation = 0
+        self.applying = False
+        self.restarting = False
+        self.pending = 0
+
+    @property
+    def engine_busy(self) -> bool:
+        """A switch or a restart is running: nothing else may stop, start or switch the engine."""
+        return self.applying or self.restarting
+
+    def set_target(self, target: Target) -> None:
+        """Work on *target* from now on; answers about the old one still in flight are dropped."""
+        self.target = target
+        self._target_generation += 1
+        self._status_generation += 1
+        self._impact_generation += 1
+
+    def current(self, on_ok: Callable[[Any], None]) -> Callable[[Any], None]:
+        """*on_ok*, but only while the target is the one it was asked about (else the answer is dropped)."""
+        generation = self._target_generation
+
+        def deliver(result: Any) -> None:
+            if generation == self._target_generation:
+                on_ok(result)
+
+        return deliver
+
+    # --- plumbing -----------------------------------------------------------------------
+    def run(self, fn: Callable[[Callable[[str, str], None]], Any], on_ok, on_error, on_progress=None) -> None:
+        """Run ``fn(progress)`` on the pool; ``on_ok(result)`` / ``on_error(exc)`` / ``on_progress(step, sentence)``
+        are called on the GUI thread. The door for the pages' own backend calls (diagnostics, checks)."""
+        self._submit(fn, on_ok, on_error, on_progress)
+
+    def _submit(self, fn: Callable[[Callable[[str, str], None]], Any], on_ok, on_error, on_progress=None) -> None:
+        signals = _Job(on_ok, on_error, on_progress, self._job_done, self)
+        self._live.add(signals)
+        self.pending += 1
+
+        def run() -> None:
+            try:
+                result = fn(signals.progressed.emit)
+            except BaseException as exc:  # reported on the GUI thread, never lost in a worker
+                if not isinstance(exc, StoreswitchError):
+                    traceback.print_exc(file=sys.stderr)
+                signals.failed.emit(exc)
+            else:
+                signals.succeeded.emit(result)
+
+        self.pool.start(run)
+
+    def _job_done(self, job: _Job) -> None:
+        self._live.discard(job)
+        self.pending -= 1
+        job.deleteLater()
+
+    def wait(self, msecs: int = 60000) -> bool:
+        """Block until every job finished (window close, test teardown)."""
+        return self.pool.waitForDone(msecs)
+
+    # --- status -------------------------------------------------------------------------
+    def gather_status(self, recover: bool = False) -> None:
+        """Probe the engine (after recovering a killed switch when *recover*)."""
+        self._status_generation += 1
+        generation = self._status_generation
+        target, profile, dockerd = self.target, self.profile, self.dockerd
+
+        def job(_progress) -> StatusReport:
+            recovered = recovery_error = None
+            if recover:
+                recovered, recovery_error = _recover(target, profile, dockerd)
+            status = gather_status(target, profile, recovered)
+            return StatusReport(status, target.log_tail(60), recovered, recovery_error)
+
+        def ok(report: StatusReport) -> None:
+            if generation == self._status_generation:
+                self.statusGathered.emit(report)
+
+        def bad(exc: BaseException) -> None:
+            if generation == self._status_generation:
+                self.statusFailed.emit(_describe(exc))
+
+        self._submit(job, ok, bad)
+
+    def count_impact(self, info: dict[str, Any] | None, configured: Store | None) -> None:
+        """Read both stores (the hidden one from disk) and measure them: what a switch hides and shows.
+
+        *info* is the engine's ``/info`` when it runs (its store is then listed by the engine),
+        None when it does not (both stores are read from disk). Slow on big stores: progress
+        comes back through ``impactProgressed``; a newer request makes an older answer stale.
+        """
+        self._impact_generation += 1
+        generation = self._impact_generation
+        target = self.target
+
+        def job(progress) -> StoreImpact:
+            from backend.inspect import inspect_stores
+            from backend.stores import live_store
+
+            t0 = time.monotonic()
+            inventories = inspect_stores(target, info, use_engine=info is not None, sizes=True, progress=throttled(progress))
+            current = live_store(info) if info is not None else configured
+            return StoreImpact(inventories, current, info is not None, time.monotonic() - t0)
+
+        def ok(impact: StoreImpact) -> None:
+            if generation == self._impact_generation:
+                self.impactCounted.emit(impact)
+
+        def bad(exc: BaseException) -> None:
+            if generation == self._impact_generation:
+                self.impactCounted.emit(_describe(exc))
+
+        def progressed(stage: str, sentence: str) -> None:
+            if generation == self._impact_generation:
+                self.impactProgressed.emit(stage, sentence)
+
+        self._submit(job, ok, bad, on_progress=progressed)
+
+    # --- known issues -------------------------------------------------------------------
+    def load_known_issues(self) -> None:
+        def job(_progress):
+            from backend import known_issues
+
+            return known_issues.load_catalog()
+
+        self._submit(job, self.knownIssuesLoaded.emit, lambda exc: self.knownIssuesLoaded.emit(_describe(exc)))
+
+    def probe_facts(self) -> None:
+        target, profile = self.target, self.profile
+
+        def job(_progress) -> dict:
+            from backend import known_issues
+
+            try:
+                settings = Settings.load(profile.settings_path)
+            except StoreswitchError:
+                settings = Settings(profile.settings_path, {})
+            return dict(known_issues.probe_facts(target, settings))
+
+        self._submit(job, self.current(self.factsProbed.emit), self.current(lambda exc: self.factsProbed.emit(_describe(exc))))
+
+    # --- engine -------------------------------------------------------------------------
+    def start_engine(self) -> None:
+        target = self.target
+        self._submit(lambda _p: target.start(), lambda _r: self.engineStarted.emit(),
+                     lambda exc: self.engineStartFailed.emit(_describe(exc)))
+
+    def restart_engine(self) -> None:
+        """Stop and start the engine (the Troubleshoot tab), holding the switch lock meanwhile.
+
+        The lock is the one every switch takes, so a restart never runs into the middle of a
+        switch by another storeswitch (it is refused at once, like a second switch).
+        """
+        if self.engine_busy:
+            raise RuntimeError("the engine is being switched or restarted already")
+        self.restarting = True
+        self._status_generation += 1
+        target, profile = self.target, self.profile
+
+        def job(progress) -> str:
+            from backend.stores import store_phrase
+            from backend.switch import acquire, switch_lock
+
+            lock = switch_lock(profile)
+            acquire(lock)
+            try:
+                progress("stop", "Stopping the engine…")
+                target.stop()
+                progress("start", "Starting the engine…")
+                target.start()
+                progress("check", "Asking the engine what it runs…")
+                with target.client(timeout=10) as client:
+                    return store_phrase(client.info())
+            finally:
+                lock.release()
+
+        def ok(phrase: str) -> None:
+            self.restarting = False
+            self.engineRestarted.emit(phrase)
+
+        def bad(exc: BaseException) -> None:
+            self.restarting = False
+            self.engineRestartFailed.emit(_describe(exc))
+
+        self._submit(job, ok, bad, on_progress=self.engineRestartProgressed.emit)
+
+    # --- targets ------------------------------------------------------------------------
+    def list_targets(self) -> None:
+        """Every target and whether it can be used here (pings sockets: never on the GUI thread)."""
+        profile, dockerd = self.profile, self.dockerd
+
+        def job(_progress):
+            from backend.targets.detect import available_targets
+
+            return available_targets(profile, dockerd)
+
+        self._submit(job, self.targetsListed.emit, lambda exc: self.targetsListed.emit(_describe(exc)))
+
+    def choose_target(self, name: str) -> None:
+        """Save *name* as storeswitch's target (``Settings.set("target", name)``) and build it."""
+        profile, dockerd = self.profile, self.dockerd
+
+        def job(_progress) -> Target:
+            from backend.targets.detect import build_target, detect
+
+            settings = Settings.load(profile.settings_path)
+            settings.set("target", name)
+            settings.save()
+            if name == "auto":
+                return detect(profile, dockerd)
+            return build_target(name, profile, dockerd, "chosen in the General tab (saved in storeswitch's settings)")
+
+        self._submit(job, self.targetChosen.emit, lambda exc: self.targetChoiceFailed.emit(_describe(exc)))
+
+    # --- apply --------------------------------------------------------------------------
+    def apply(self, request: ApplyRequest) -> None:
+        """Save the Kubernetes setting and/or run the journaled switch with the draft's daemon.json."""
+        if self.applying:
+            raise RuntimeError("an Apply is already running")
+        self.applying = True
+        self._status_generation += 1  # any status probe in flight is now stale
+        target, profile = self.target, self.profile
+
+        def job(progress) -> ApplyOutcome:
+            outcome = ApplyOutcome(message="")
+            messages = []
+            if request.kubernetes is not None:
+                settings = Settings.load(profile.settings_path)
+                settings.set("kubernetes_enabled", request.kubernetes)
+                settings.save()
+                outcome.settings_saved = True
+                messages.append(f"Kubernetes {'enabled' if request.kubernetes else 'disabled'} in storeswitch's settings.")
+            if request.content is not None and request.store is not None:
+                from backend.switch import SwitchTransaction
+
+                if request.restart:
+                    result = SwitchTransaction(target, profile).run(
+                        request.store, restart=True, progress=progress, content=request.content,
+                        snapshotter=request.snapshotter,
+                    )
+                    outcome.switch = result
+                    outcome.steps = result.steps
+                    messages.insert(0, result.message[0].upper() + result.message[1:] + ".")
+                else:
+                    progress("save", f"Saving {target.config_path}…")
+                    target.read_config().write(request.content)
+                    messages.insert(0, f"Saved {target.config_path} (formatting only; no restart needed).")
+            outcome.message = " ".join(messages) or "Nothing to apply."
+            return outcome
+
+        def ok(outcome: ApplyOutcome) -> None:
+            self.applying = False
+            self.switchFinished.emit(outcome)
+
+        def bad(exc: BaseException) -> None:
+            self.applying = False
+            self._after_failure(exc, request)
+
+        self._submit(job, ok, bad, on_progress=self.switchProgressed.emit)
+
+    def _after_failure(self, exc: BaseException, request: ApplyRequest) -> None:
+        """Ask the engine which store it runs now (off-thread), then report the failure."""
+        from backend.errors import SwitchInProgress
+
+        target = self.target
+        message = _describe(exc)
+        busy = isinstance(exc, SwitchInProgress)
+
+        def job(_progress) -> Store | None:
+            from backend.stores import live_store
+
+            try:
+                with target.client(timeout=10) as client:
+                    return live_store(client.info())
+            except EngineError:
+                return None
+
+        report = lambda running: self.switchFailed.emit(ApplyFailure(message, request.store, running, busy))  # noqa: E731
+        self._submit(job, report, lambda _exc: report(None))
+
+
+PROGRESS_EVERY = 0.1  # seconds between two progress reports of the same stage
+
+
+def throttled(emit: Callable[[str, str], None], every: float = PROGRESS_EVERY) -> Callable[[str, str], None]:
+    """*emit*, called at most every *every* seconds per stage (the first of each stage always).
+
+    A walk of a big store reports every few thousand files; the GUI thread needs a few a second.
+    Thread-safe: the backend may report from more than one worker.
+    """
+    last: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def progress(stage: str, sentence: str) -> None:
+        now = time.monotonic()
+        with lock:
+            if stage in last and now - last[stage] < every:
+                return
+            last[stage] = now
+        emit(stage, sentence)
+
+    return progress
+
+
+def _recover(target: Target, profile: Profile, dockerd: str | None) -> tuple[str | None, str | None]:
+    """Finish or roll back a killed switch, for the target it was of (as the CLI does).
+
+    Returns (what recovery did, why it could not). A journal left by another target's switch is
+    recovered through that target; one whose file moved since cannot be, and says what to do.
+    """
+    from backend.recovery import recover as run_recovery
+    from backend.targets.detect import target_for_recovery
+
+    try:
+        recovering = target_for_recovery(target, profile, dockerd)
+    except StoreswitchError as exc:
+        return None, str(exc)
+    return run_recovery(recovering, profile), None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, (StoreswitchError, SwitchError)):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return f"unexpected error ({type(exc).__name__}: {exc}); this is a bug in storeswitch, please report it"
+
+
+describe_error = _describe  # for the pages' own jobs (gui.diagnostics_panel, gui.store_features)
