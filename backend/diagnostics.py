@@ -28,7 +28,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from backend.atomic import write_atomic
 from backend.inspect import impact_sentence, inspect_stores
@@ -41,6 +41,9 @@ from backend.status import gather_status
 from backend.stores import Store
 from backend.targets.base import Target
 
+if TYPE_CHECKING:
+    from backend.engine.api import EngineAnswers
+
 # Version of the report's shape (``--json``, ``report.json`` in a bundle). Bump rules: an added
 # field needs no bump; a renamed or removed field, or a changed meaning, is a bump.
 REPORT_SCHEMA = 1
@@ -49,6 +52,7 @@ SWITCHES_SHOWN = 10
 LOG_LINES = 200
 NAMES_SHOWN = 8  # image names per store in the human form; --json has them all
 LABEL_WIDTH = 19
+STATUS_TIMEOUT = 5.0  # as backend.status.probe_engine's
 
 Progress = Callable[[str, str], None]
 
@@ -84,14 +88,17 @@ def host_facts() -> dict[str, Any]:
     }
 
 
-def known_issues_section(target: Target, profile: Profile) -> dict[str, Any]:
-    """The known issues that apply, or why they could not be checked (never raises)."""
+def known_issues_section(target: Target, profile: Profile, engine: EngineAnswers | None = None) -> dict[str, Any]:
+    """The known issues that apply, or why they could not be checked (never raises).
+
+    *engine*: the engine's answers the report asks for anyway (they may still be coming).
+    """
     try:
         from backend.known_issues import assess
     except Exception as exc:  # the module is optional for a report: say why it is missing
         return {"available": False, "reason": f"known issues unavailable: {exc}", "issues": []}
     try:
-        assessment = assess(target, profile)
+        assessment = assess(target, profile, engine=engine)
     except Exception as exc:  # a report must come out whatever the checker does
         return {"available": False, "reason": f"known issues unavailable: {type(exc).__name__}: {exc}", "issues": []}
     data = assessment.as_dict()
@@ -124,18 +131,33 @@ def gather_report(
     sizes: bool = True,
 ) -> dict[str, Any]:
     """The whole report as a JSON-ready dict (schema :data:`REPORT_SCHEMA`). Never raises for damage."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The known-issue probe (engine calls, `docker buildx version`) runs beside the rest.
-        issues_future = pool.submit(known_issues_section, target, profile) if known_issues else None
-        progress("status", "Reading the config and asking the engine…")
-        status = gather_status(target, profile, recovered)
-        info = status.engine.info if status.engine.reachable else None
-        inventories = inspect_stores(target, info, use_engine=status.engine.reachable, sizes=sizes, progress=progress)
-        if issues_future is not None:
-            progress("known-issues", "Checking the known issues…")
-            issues = issues_future.result()
-        else:
-            issues = {"available": False, "reason": "known issues not checked (--no-known-issues)", "issues": []}
+    from backend.engine.api import EngineAnswers
+    from backend.inspect.inventory import EngineListing
+
+    # /version and /info are asked once, here, for the status, the listing and the known-issue
+    # probe. The probe runs beside the rest from the start (its loading, the local facts and
+    # `docker buildx version` need no engine) and waits for the answers only when it needs them.
+    # The engine's image and container lists (slow on a big containerd store) are asked as soon
+    # as the API version is known; the disk is read meanwhile.
+    engine = EngineAnswers.later()
+    listing: list[EngineListing] = []
+    progress("status", "Reading the config and asking the engine…")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            issues_future = pool.submit(known_issues_section, target, profile, engine) if known_issues else None
+            engine.ask(lambda: target.client(timeout=STATUS_TIMEOUT),  # releases the probe whatever happens
+                       after_version=lambda: listing.append(EngineListing(target)))
+            status = gather_status(target, profile, recovered, engine=engine)
+            info = status.engine.info if status.engine.reachable else None
+            inventories = inspect_stores(target, info, use_engine=status.engine.reachable, sizes=sizes, progress=progress,
+                                         listing=listing[0] if listing else None)
+            if issues_future is not None:
+                progress("known-issues", "Checking the known issues…")
+                issues = issues_future.result()
+            else:
+                issues = {"available": False, "reason": "known issues not checked (--no-known-issues)", "issues": []}
+    finally:
+        engine.close()
     current = status.live_store or status.configured_store
     stores: dict[str, Any] = {}
     for store, inv in inventories.items():

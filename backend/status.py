@@ -7,13 +7,15 @@ engine that is down or not installed: those are states to report, not errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.errors import ConfigError, EngineError
-from backend.journal import SwitchHistory, SwitchJournal
-from backend.profile import Profile
 from backend.stores import Store, driver_type, live_store, store_phrase, wasm_runtimes
-from backend.targets.base import Target
+
+if TYPE_CHECKING:
+    from backend.engine.api import EngineAnswers
+    from backend.profile import Profile
+    from backend.targets.base import Target
 
 STATUS_SCHEMA = 1  # bump for a renamed or removed field; added fields need no bump
 
@@ -99,16 +101,25 @@ class Status:
         }
 
 
-def probe_engine(target: Target, timeout: float = 5.0) -> EngineState:
+def probe_engine(target: Target, timeout: float = 5.0, engine: EngineAnswers | None = None) -> EngineState:
+    """The engine's state; *engine*: its ``/version`` and ``/info`` when the caller asked already."""
     state = EngineState(host=target.host)
     state.installed, state.install_message = target.installed()
-    try:
-        with target.client(timeout=timeout) as client:
-            state.version_info = client.version()
-            state.info = client.info()
-    except EngineError as exc:
-        state.error = str(exc)
-        return state
+    if engine is None:
+        try:
+            with target.client(timeout=timeout) as client:
+                state.version_info = client.version()
+                state.info = client.info()
+        except EngineError as exc:
+            state.error = str(exc)
+            return state
+    else:
+        engine.wait()
+        state.version_info = engine.version or {}
+        if engine.error is not None:
+            state.error = str(engine.error)
+            return state
+        state.info = engine.info or {}
     state.reachable = True
     state.version = state.version_info.get("Version")
     state.api_version = state.version_info.get("ApiVersion")
@@ -121,7 +132,10 @@ def probe_engine(target: Target, timeout: float = 5.0) -> EngineState:
     return state
 
 
-def gather_status(target: Target, profile: Profile, recovered: str | None = None) -> Status:
+def gather_status(
+    target: Target, profile: Profile, recovered: str | None = None, engine: EngineAnswers | None = None
+) -> Status:
+    """The whole status; *engine* as for :func:`probe_engine`."""
     config_error = None
     configured: Store | None = None
     config_data: dict[str, Any] = {}
@@ -130,7 +144,9 @@ def gather_status(target: Target, profile: Profile, recovered: str | None = None
         configured, config_data = config.store, getattr(config, "data", {}) or {}
     except ConfigError as exc:
         config_error = str(exc)
-    engine = probe_engine(target)
+    from backend.journal import SwitchHistory, SwitchJournal  # here: the GUI imports this module for its first paint
+
+    engine = probe_engine(target, engine=engine)
     live = live_store(engine.info) if engine.reachable else None
     roots = target.store_roots(engine.info if engine.reachable else None)
     history = SwitchHistory.load(profile.history_path).as_list()

@@ -19,9 +19,7 @@ import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Callable
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING, Callable
 
 from backend.atomic import write_atomic
 from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
@@ -30,6 +28,9 @@ from backend.profile import Profile
 from backend.stores import Store, live_store
 from backend.targets.base import Target
 from backend.verify import verify_store
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 Progress = Callable[[str, str], None]  # (step id, sentence for people)
 
@@ -61,11 +62,15 @@ class SwitchResult:
 
 
 def switch_lock(profile: Profile) -> FileLock:
+    from filelock import FileLock  # here: loading filelock costs ~15 ms that only a switch (or recovery) needs
+
     profile.state_dir.mkdir(parents=True, exist_ok=True)
     return FileLock(str(profile.lock_path), timeout=0)
 
 
 def acquire(lock: FileLock) -> None:
+    from filelock import Timeout
+
     try:
         lock.acquire()
     except Timeout as exc:
@@ -82,6 +87,7 @@ class SwitchTransaction:
         self.journal = SwitchJournal(profile.journal_path)
         self.history = SwitchHistory(profile.history_path)
         self._prepared: tuple[bytes, Future] | None = None
+        self._held: FileLock | None = None  # the lock check_not_busy(hold=True) kept for run()
 
     def prepare(self, to: Store, snapshotter: str | None = None, content: bytes | None = None) -> None:
         """Give :meth:`run` a head start: ask the engine about the new config in the background.
@@ -112,11 +118,25 @@ class SwitchTransaction:
         threading.Thread(target=check, name="storeswitch-validate").start()
         self._prepared = (new_bytes, future)
 
-    def check_not_busy(self) -> None:
-        """Raise :class:`SwitchInProgress` now if another switch holds the lock (run() checks again)."""
+    def check_not_busy(self, hold: bool = False) -> None:
+        """Raise :class:`SwitchInProgress` now if another switch holds the lock (run() checks again).
+
+        With *hold*, the lock is kept until :meth:`run` ends (or :meth:`release`): what the caller
+        reads of the engine meanwhile (the CLI's known-issue check reads the live store) is then as
+        current as run()'s own reading would be, and run() takes it as *running*.
+        """
         lock = switch_lock(self.profile)
         acquire(lock)
-        lock.release()
+        if hold:
+            self._held = lock
+        else:
+            lock.release()
+
+    def release(self) -> None:
+        """Let go of a lock kept by ``check_not_busy(hold=True)``; nothing if run() has ended."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.release()
 
     def _validate(self, new_bytes: bytes) -> None:
         prepared, self._prepared = self._prepared, None
@@ -132,24 +152,31 @@ class SwitchTransaction:
         progress: Progress = _no_progress,
         snapshotter: str | None = None,
         content: bytes | None = None,
+        running: Store | None = None,
     ) -> SwitchResult:
         """Switch to *to*; with *content*, write exactly those bytes as the new config.
 
         *content* is for a caller that edited the whole file (the GUI's daemon.json editor): it
         must ask for *to* (the verify step checks the engine then runs it) and goes through the
         same validate / journal / restart / verify / rollback path. Without it, only the store
-        key (and ``storage-driver`` for *snapshotter*) changes.
+        key (and ``storage-driver`` for *snapshotter*) changes. *running*: the store the engine
+        runs, as the caller read it under the lock it holds (``check_not_busy(hold=True)``); it
+        spares a round trip. It is ignored without that lock, and None means: ask the engine.
         """
-        lock = switch_lock(self.profile)
-        acquire(lock)
+        lock, self._held = self._held, None
+        if lock is None:
+            running = None
+            lock = switch_lock(self.profile)
+            acquire(lock)
         try:
-            return self._run(Store(to), restart, progress, snapshotter, content)
+            return self._run(Store(to), restart, progress, snapshotter, content, running)
         finally:
             lock.release()
 
     # --- the steps ----------------------------------------------------------------------
     def _run(
-        self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None
+        self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None,
+        running: Store | None = None,
     ) -> SwitchResult:
         steps: list[str] = []
 
@@ -161,7 +188,7 @@ class SwitchTransaction:
         config = self.target.read_config()
         installed, install_msg = self.target.installed()
         restart, why_no_restart = restart_plan(self.target, restart)
-        running_store = self._live_store() if installed else None
+        running_store = (running if running is not None else self._live_store()) if installed else None
         from_store = running_store or config.store
         new_bytes = config.with_store(to, snapshotter) if content is None else content
         if new_bytes == config.raw and (running_store is to or not restart or not installed):

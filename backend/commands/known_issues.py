@@ -82,16 +82,20 @@ def facts_text(facts_used: dict[str, Any]) -> str:
 
 
 # --- used by `storeswitch switch` ---------------------------------------------------------------
-def preflight(ctx, to: Store, force: bool) -> tuple[dict[str, Any], int | None]:
+def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = None) -> tuple[dict[str, Any], int | None]:
     """Print the issues that will apply after switching to *to*; refuse a blocker unless *force*.
 
     Returns the JSON part for the switch's output and, when refused, the exit code. A catalog that
     cannot be loaded is reported and the switch goes on. A switch that changes nothing (the config
-    and the running engine are already on *to*) is never refused.
+    and the running engine are already on *to*) is never refused. *facts_out*, when given, gets
+    the facts the check learned (``live_store``: ``"classic"``, ``"containerd"``, or
+    :data:`backend.known_issues.UNKNOWN` when the engine did not answer).
     """
     from backend.cli import EXIT_BLOCKED
 
     result = assess(ctx.target, ctx.profile, to)
+    if facts_out is not None:
+        facts_out.update(result.facts)
     part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}
     if result.catalog_error:
         part["known_issues_error"] = result.unavailable_message

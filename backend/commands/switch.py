@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from backend.commands import known_issues
 from backend.stores import Store
-from backend.switch import SwitchTransaction
 
 
 def add_parser(sub) -> None:
@@ -27,6 +25,10 @@ def add_parser(sub) -> None:
 
 
 def run(args, ctx) -> int:
+    # Imported here: this module is loaded to build the parser, and the sooner run() gets to
+    # prepare() (dockerd --validate, a subprocess), the more of the loading runs beside it.
+    from backend.switch import SwitchTransaction
+
     def progress(step: str, message: str) -> None:
         if not ctx.json:
             print(f"  {message}", file=sys.stderr)
@@ -35,19 +37,30 @@ def run(args, ctx) -> int:
         print("storeswitch: --snapshotter applies to the containerd store only", file=sys.stderr)
         return 2
     tx = SwitchTransaction(ctx.target, ctx.profile)
-    tx.check_not_busy()  # a second switch says so at once, before any preflight output
-    if not args.no_restart:
-        tx.prepare(Store(args.store), args.snapshotter)  # the engine checks the config during the preflight
-    planner = getattr(ctx.target.read_config(), "storage_driver_plan", None)  # daemon.json only
-    note = planner(Store(args.store), args.snapshotter).note if callable(planner) else None
-    if note and not ctx.json:
-        print(f"  note: {note}", file=sys.stderr)
-    issues, refused = known_issues.preflight(ctx, Store(args.store), args.force)
-    if refused is not None:
-        return refused
-    result = tx.run(
-        Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter
-    )
+    # A second switch says so at once, before any preflight output. The lock is then kept until
+    # the switch ends, so the live store the known-issue check reads is as current as the one
+    # the switch would read itself, and the switch uses it instead of asking the engine again.
+    tx.check_not_busy(hold=True)
+    try:
+        if not args.no_restart:
+            tx.prepare(Store(args.store), args.snapshotter)  # the engine checks the config during the preflight
+        planner = getattr(ctx.target.read_config(), "storage_driver_plan", None)  # daemon.json only
+        note = planner(Store(args.store), args.snapshotter).note if callable(planner) else None
+        if note and not ctx.json:
+            print(f"  note: {note}", file=sys.stderr)
+        from backend.commands import known_issues
+
+        seen: dict = {}
+        issues, refused = known_issues.preflight(ctx, Store(args.store), args.force, facts_out=seen)
+        if refused is not None:
+            return refused
+        running = seen.get("live_store")
+        result = tx.run(
+            Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter,
+            running=Store(running) if isinstance(running, str) else None,
+        )
+    finally:
+        tx.release()
     human = result.message[0].upper() + result.message[1:] + (f" (Driver {result.driver})" if result.driver else "")
     ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note}, human)
     return 0

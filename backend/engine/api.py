@@ -1,29 +1,44 @@
 """``EngineClient``: the Docker Engine API over httpx, on a unix socket or tcp.
 
 The client negotiates the API version the way docker-py does: ``GET /version`` unversioned,
-then every call under ``/v<ApiVersion>``. Errors are turned into :mod:`backend.errors` types
+then every call under ``/v<ApiVersion>``. The answer is kept for the process, by address: a
+switch makes several clients for one engine (the checks, the live store, the verify after the
+restart), and ``/version`` costs the engine ~5 ms each time. Should the engine behind an address
+be replaced by an older one that refuses the kept version ("client version ... is too new"), the
+call negotiates again and is sent once more. Errors are turned into :mod:`backend.errors` types
 whose text says what failed and what to try ("no engine listening on unix:///...: is it
 started?"), and the engine's own ``message`` is kept verbatim, because the switch quotes it.
+
+httpx (with httpcore and h11) is imported when the first client is made, not with this module:
+it is about 60 ms of a command's start-up, and many importers of this module (target detection,
+the GUI's first paint, ``--help``) never talk to an engine, or do so later, off the critical path.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
-from urllib.parse import urlparse
-
-import httpx
+import threading
+from typing import TYPE_CHECKING, Any, Iterable
 
 from backend.errors import EngineAPIError, EngineError, EngineUnreachable
 
+if TYPE_CHECKING:
+    import httpx
+
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 30.0
+
+_negotiated: dict[str, str] = {}  # engine address -> ApiVersion it answered (see the module docstring)
 
 
 class EngineClient:
     """One engine, addressed like the docker CLI does (``unix:///...`` or ``tcp://host:port``)."""
 
     def __init__(self, host: str, timeout: float = READ_TIMEOUT) -> None:
+        from urllib.parse import urlparse
+
+        import httpx  # here, not at the top: see the module docstring
+
         self.host = host
         url = urlparse(host)
         # A transport with verify=True loads the CA bundle (about 20-40 ms per client, several
@@ -56,6 +71,8 @@ class EngineClient:
 
     # --- transport ----------------------------------------------------------------------
     def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> httpx.Response:
+        import httpx  # loaded by __init__ already: a dictionary lookup
+
         try:
             if timeout is not None:
                 kw["timeout"] = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
@@ -81,11 +98,21 @@ class EngineClient:
     @property
     def api_version(self) -> str:
         if self._api_version is None:
-            self._api_version = str(self.version()["ApiVersion"])
+            known = _negotiated.get(self.host)
+            self._api_version = known if known is not None else str(self.version()["ApiVersion"])
         return self._api_version
 
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         """A versioned call: ``path`` is like ``/info``."""
+        kept = self._api_version is None and self.host in _negotiated
+        try:
+            return self._send(method, f"/v{self.api_version}{path}", **kw)
+        except EngineAPIError as exc:
+            if not (kept and exc.status == 400 and "too new" in exc.message):
+                raise
+        # The version kept from an earlier client is refused: the engine here is another one now.
+        _negotiated.pop(self.host, None)
+        self._api_version = None
         return self._send(method, f"/v{self.api_version}{path}", **kw)
 
     def _json(self, resp: httpx.Response) -> Any:
@@ -108,6 +135,9 @@ class EngineClient:
         data = self._json(self._send("GET", "/version"))
         if not isinstance(data, dict) or "ApiVersion" not in data:
             raise EngineError(f"the engine at {self.host} sent a /version reply without ApiVersion: {str(data)[:200]}")
+        # The negotiation is this same call: a caller that asks for /version first (status, the
+        # known-issue probe) spares the versioned calls after it a second round trip.
+        self._api_version = _negotiated[self.host] = str(data["ApiVersion"])
         return data
 
     def info(self) -> dict[str, Any]:
@@ -158,6 +188,57 @@ class EngineClient:
 
     def remove_container(self, ident: str, force: bool = True) -> None:
         self.request("DELETE", f"/containers/{ident}", params={"force": "1" if force else "0"})
+
+
+class EngineAnswers:
+    """``/version`` and ``/info`` of one engine, asked once for several readers, or why they are not known.
+
+    ``storeswitch diagnose`` asks them once for its status, its listing of the live store and its
+    known-issue probe, instead of each asking (dockerd takes ~5 ms for each). A reader that starts
+    before the answers are in (the known-issue probe runs in a thread from the start, so that its
+    own loading and ``docker buildx version`` overlap the asking) gets a :meth:`later` instance
+    and calls :meth:`wait`. ``client`` stays open for the readers' further calls until
+    :meth:`close`. ``version`` may be set with ``error`` when ``/info`` failed after it.
+    """
+
+    def __init__(self) -> None:
+        self.client: EngineClient | None = None
+        self.version: dict[str, Any] | None = None
+        self.info: dict[str, Any] | None = None
+        self.error: EngineError | None = None
+        self._ready = threading.Event()
+
+    @classmethod
+    def later(cls) -> "EngineAnswers":
+        """Answers still to come: :meth:`ask` fills them in, :meth:`wait` waits for that."""
+        return cls()
+
+    def ask(self, make_client: Any, after_version: Any = None) -> "EngineAnswers":
+        """Ask through the client *make_client()* returns; an :class:`EngineError` is kept, never raised.
+
+        *after_version*, if given, is called once ``/version`` has answered (the API version is
+        known then), before ``/info``: a caller starts its own slow calls there. The readers are
+        released whatever happens, also if something else than the engine fails.
+        """
+        try:
+            self.client = make_client()
+            self.version = self.client.version()
+            if after_version is not None:
+                after_version()
+            self.info = self.client.info()
+        except EngineError as exc:
+            self.error = exc
+        finally:
+            self._ready.set()
+        return self
+
+    def wait(self) -> "EngineAnswers":
+        self._ready.wait()
+        return self
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
 
 
 def _error_message(resp: httpx.Response) -> str:

@@ -13,6 +13,7 @@ and is meant to run off the GUI thread.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -96,8 +97,49 @@ def read_from_disk(
 
 def read_from_engine(client, store: Store, roots: StoreRoots, driver: str = "") -> StoreInventory:
     """The live store's images and containers as the engine lists them (raises EngineError)."""
+    return inventory_from_lists(store, roots, client.images(all=True), client.containers(all=True), driver)
+
+
+class EngineListing:
+    """``GET /images/json?all=1`` and ``/containers/json?all=1``, asked in a thread from now on.
+
+    On the containerd store the engine takes its time over the image list (it works out each
+    image's size: over a second for 300 images), so ``diagnose`` asks as soon as it can talk to
+    the engine, before it even knows which store is live, and reads the disk meanwhile.
+    :meth:`result` gives the two lists or raises the :class:`EngineError`. A listing nobody
+    collects (the engine turned out unusable) ends on its own: the thread is a daemon.
+    """
+
+    def __init__(self, target: Target, timeout: float = 30) -> None:
+        self._lists: dict[str, list] = {}
+        self._errors: list[BaseException] = []
+        # The two lists are asked side by side: the containers' does not wait behind the images'.
+        self._threads = [
+            threading.Thread(target=self._ask, args=(target, timeout, what), name=f"storeswitch-list-{what}", daemon=True)
+            for what in ("images", "containers")
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _ask(self, target: Target, timeout: float, what: str) -> None:
+        try:
+            with target.client(timeout=timeout) as client:
+                self._lists[what] = client.images(all=True) if what == "images" else client.containers(all=True)
+        except BaseException as exc:  # noqa: BLE001 - handed to result()
+            self._errors.append(exc)
+
+    def result(self) -> tuple[list, list]:
+        for thread in self._threads:
+            thread.join()
+        if self._errors:
+            raise self._errors[0]
+        return self._lists["images"], self._lists["containers"]
+
+
+def inventory_from_lists(store: Store, roots: StoreRoots, images: list, containers: list, driver: str = "") -> StoreInventory:
+    """The live store's inventory from the engine's image and container lists."""
     inv = StoreInventory(store, [str(p) for p in roots.roots], source="engine", notes=list(roots.notes))
-    for image in client.images(all=True):
+    for image in images:
         image_id = str(image.get("Id") or "")
         size = image.get("Size") if isinstance(image.get("Size"), int) else None
         tags = [t for t in (image.get("RepoTags") or []) if t and t != "<none>:<none>"]
@@ -105,7 +147,7 @@ def read_from_engine(client, store: Store, roots: StoreRoots, driver: str = "") 
             inv.images.extend(ImageRecord(t, image_id, size) for t in sorted(tags))
         else:
             inv.images.append(ImageRecord(None, image_id, size))
-    for c in client.containers(all=True):
+    for c in containers:
         names = c.get("Names") or [""]
         inv.containers.append(
             ContainerRecord(
@@ -134,11 +176,17 @@ def measure(inventories: dict[Store, StoreInventory], roots: dict[Store, StoreRo
         inv.free_bytes, _ = free_space(roots[store].roots)
 
 
-def _list_live(target: Target, live: Store, roots, info, progress: Progress) -> tuple[StoreInventory | None, str]:
+def _list_live(
+    target: Target, live: Store, roots, info, progress: Progress, listing: EngineListing | None = None
+) -> tuple[StoreInventory | None, str]:
     progress("engine", f"Listing the {live.title}'s images and containers from the engine…")
+    driver = str(info.get("Driver") or "")
     try:
+        if listing is not None:
+            images, containers = listing.result()
+            return inventory_from_lists(live, roots[live], images, containers, driver), ""
         with target.client(timeout=30) as client:
-            return read_from_engine(client, live, roots[live], str(info.get("Driver") or "")), ""
+            return read_from_engine(client, live, roots[live], driver), ""
     except EngineError as exc:
         return None, f"the engine did not list the live store ({exc}); figures read from disk"
 
@@ -150,13 +198,15 @@ def inspect_stores(
     use_engine: bool = True,
     sizes: bool = True,
     progress: Progress = _no_progress,
+    listing: EngineListing | None = None,
 ) -> dict[Store, StoreInventory]:
     """Both stores of *target*: ``{Store.CLASSIC: StoreInventory, Store.CONTAINERD: StoreInventory}``.
 
     *info* is the engine's ``/info`` when the caller has it (saves a call); with ``None`` and
     *use_engine*, the engine is asked, and an engine that does not answer means both stores are
     read from disk. ``sizes=False`` skips the byte count (fast; ``bytes`` stays None).
-    *progress* may be called from a worker thread (a Qt signal's ``emit`` is fine).
+    *progress* may be called from a worker thread (a Qt signal's ``emit`` is fine). *listing*:
+    the engine's lists when the caller asked for them already (:class:`EngineListing`).
     """
     if info is None and use_engine:
         progress("engine", "Asking the engine…")
@@ -172,13 +222,13 @@ def inspect_stores(
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The engine takes tens of milliseconds to list a store (the containerd store computes
         # sizes); the disk reading of the other store and the byte counts go on meanwhile.
-        listing = pool.submit(_list_live, target, live, roots, info, progress) if live else None
+        listed = pool.submit(_list_live, target, live, roots, info, progress, listing) if live else None
         inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live))
         measured = {**inventories, **({live: StoreInventory(live, [])} if live else {})}
         if sizes:
             measure(measured, roots, progress)
-        if listing is not None:
-            inv, note = listing.result()
+        if listed is not None:
+            inv, note = listed.result()
             if inv is None:
                 inv = read_from_disk(roots, data_root, progress, stores=(live,))[live]
                 inv.notes.append(note)

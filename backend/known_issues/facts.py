@@ -27,15 +27,19 @@ import platform
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from packaging.version import InvalidVersion, Version
 
 from backend.errors import ConfigError, EngineAPIError, EngineError
 from backend.stores import Store, live_store
+
+if TYPE_CHECKING:
+    from backend.engine.api import EngineAnswers
 
 BUILDX_TIMEOUT = 5.0
 ENGINE_TIMEOUT = 5.0
@@ -341,6 +345,7 @@ def probe_facts(
     *,
     docker_cli: str | os.PathLike | None = None,
     timeout: float = ENGINE_TIMEOUT,
+    engine: EngineAnswers | None = None,
 ) -> dict[str, Any]:
     """Every fact in :data:`FACTS` for *target*; never raises for an engine that is down.
 
@@ -348,14 +353,51 @@ def probe_facts(
     store the target's config names now. ``settings`` is a :class:`backend.settings.Settings` or
     None when it could not be loaded. Live probes (``reference_filter_supported``) are measured on
     the store the engine runs now (``live_store``); the evaluation counts them as UNKNOWN for the
-    other store, so a draft that changes ``store_after`` needs no new probe.
+    other store, so a draft that changes ``store_after`` needs no new probe. *engine*: the target's
+    ``/version`` and ``/info`` when the caller asks for them (:class:`EngineAnswers`, waited for
+    after the local facts, its client still open: the reference-filter probe uses it); otherwise
+    they are asked here.
     Slow parts: one engine round trip of three calls, and ``docker buildx version`` (bounded by
-    :data:`BUILDX_TIMEOUT`). Run it off the GUI thread.
+    :data:`BUILDX_TIMEOUT`), which runs in a thread beside the engine calls (it is another
+    process: tens of milliseconds with the real plugin, spent while the engine answers). Run it
+    off the GUI thread.
     """
+    buildx = _Background(probe_buildx_version, docker_cli)
+    facts = _probe_rest(target, settings, store_after, timeout, engine)
+    facts["buildx_version"] = buildx.result()
+    return facts
+
+
+class _Background:
+    """Call *fn* in a thread now; :meth:`result` waits for it and returns (or raises) what it did."""
+
+    def __init__(self, fn, *args: Any) -> None:
+        self._fn, self._args = fn, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="storeswitch-facts", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - handed to result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _probe_rest(
+    target, settings, store_after: Store | str | None, timeout: float, engine: EngineAnswers | None
+) -> dict[str, Any]:
+    """Every fact but ``buildx_version`` (:func:`probe_facts` learns that one in a thread)."""
     facts: dict[str, Any] = {name: UNKNOWN for name in FACTS}
     facts["store_after"] = _configured_store(target) if store_after is None else _store_value(store_after)
     facts["host_arch"] = probe_host_arch()
-    facts["buildx_version"] = probe_buildx_version(docker_cli)
     facts["docker_hub_login"] = probe_docker_hub_login()
     if settings is not None:
         facts["kubernetes_enabled"] = bool(settings.kubernetes_enabled)
@@ -365,14 +407,13 @@ def probe_facts(
 
     info: dict[str, Any] | None = None
     try:
-        with target.client(timeout=timeout) as client:
-            version = client.version()
-            info = client.info()
-            facts["engine_version"] = parse_version(version.get("Version")) or UNKNOWN
-            facts["api_version"] = parse_version(version.get("ApiVersion")) or UNKNOWN
-            facts["engine_arch"] = normalize_arch(version.get("Arch")) or normalize_arch(info.get("Architecture")) or UNKNOWN
-            facts["live_store"] = live_store(info).value
-            facts["reference_filter_supported"] = probe_reference_filter(client)
+        if engine is None:
+            with target.client(timeout=timeout) as client:
+                info = _engine_facts(facts, client, client.version(), client.info())
+        elif engine.wait().error is not None:
+            raise engine.error
+        else:
+            info = _engine_facts(facts, engine.client, engine.version or {}, engine.info or {})
     except EngineError:
         info = None
     if info is not None:
@@ -382,6 +423,15 @@ def probe_facts(
             facts["wasm_runtimes"] = sorted({*known, *_wasm_names(live_runtimes)})
     facts["system_containerd"] = _system_containerd(target, config, info)
     return facts
+
+
+def _engine_facts(facts: dict[str, Any], client, version: Mapping[str, Any], info: Mapping[str, Any]) -> Mapping[str, Any]:
+    facts["engine_version"] = parse_version(version.get("Version")) or UNKNOWN
+    facts["api_version"] = parse_version(version.get("ApiVersion")) or UNKNOWN
+    facts["engine_arch"] = normalize_arch(version.get("Arch")) or normalize_arch(info.get("Architecture")) or UNKNOWN
+    facts["live_store"] = live_store(info).value
+    facts["reference_filter_supported"] = probe_reference_filter(client)
+    return info
 
 
 # --- showing facts ---------------------------------------------------------------------------

@@ -17,26 +17,28 @@ looks is a :class:`Probe`, built from the environment unless given: the tests gi
 For the GUI: :func:`available_targets` lists every target with whether it can be used here and
 why (call it off the GUI thread: it pings sockets); saving the user's choice is
 ``Settings.set("target", name)``, which :func:`choose_target` then honours.
+
+Imports are lazy: this module is on the path of every command and of the GUI's first paint, and
+a command with ``--target managed`` needs neither the Desktop, system and rootless targets nor
+(until it talks to the engine) httpx. Each function imports the targets it builds; a unix socket
+that does not exist is never pinged (no client is made for it), so ``auto`` on a machine without
+Docker costs a few ``stat`` calls.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backend.engine.address import EngineAddress
-from backend.engine.api import EngineClient
 from backend.errors import ConfigError, EngineError, StoreswitchError
-from backend.journal import SwitchJournal
-from backend.profile import Profile
-from backend.targets.base import Target
-from backend.targets.desktop import DesktopTarget, desktop_settings_dir, desktop_settings_file
-from backend.targets.managed import ManagedTarget
-from backend.targets.rootless import RootlessTarget, rootless_config_path, rootless_socket
-from backend.targets.service import find_dockerd, socket_path
-from backend.targets.system import SystemTarget, system_address
+
+if TYPE_CHECKING:
+    from backend.engine.address import EngineAddress
+    from backend.profile import Profile
+    from backend.targets.base import Target
 
 TARGET_NAMES = ("auto", "managed", "system", "rootless", "desktop")
 TARGET_TITLES = {
@@ -62,6 +64,10 @@ class Probe:
 
     @classmethod
     def from_environment(cls) -> "Probe":
+        from backend.targets.desktop import desktop_settings_dir
+        from backend.targets.rootless import rootless_socket
+        from backend.targets.system import system_address
+
         try:
             address, error = system_address(), None
         except ConfigError as exc:
@@ -69,12 +75,23 @@ class Probe:
         return cls(desktop_settings_dir(), address, rootless_socket(), error)
 
     def desktop_file(self) -> Path | None:
+        from backend.targets.desktop import desktop_settings_file
+
         return desktop_settings_file(self.desktop_dir)
 
     def info(self, host: str) -> dict[str, Any] | None:
-        """``/info`` of the engine at *host* when it answers, else None (asked once per probe)."""
+        """``/info`` of the engine at *host* when it answers, else None (asked once per probe).
+
+        A ``unix://`` socket that is not there (or is not a socket) cannot answer: None without
+        making a client. Only a path that cannot be looked at (no permission) is tried anyway,
+        so the client's own error decides.
+        """
         if host not in self._answers:
             self._answers[host] = None
+            if not _may_answer(host):
+                return None
+            from backend.engine.api import EngineClient
+
             try:
                 with EngineClient(host, timeout=max(self.timeout, 2.0)) as client:
                     if client.ping(timeout=self.timeout):
@@ -83,6 +100,19 @@ class Probe:
             except EngineError:
                 pass
         return self._answers[host]
+
+
+def _may_answer(host: str) -> bool:
+    """False for a ``unix://`` address whose socket file does not exist or is not a socket."""
+    path = host[len("unix://"):] if host.startswith("unix://") else ""
+    if not path:
+        return True
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:  # e.g. a directory we may not search: let the client try and say why
+        return True
 
 
 def is_rootless(info: dict[str, Any]) -> bool:
@@ -131,30 +161,46 @@ def choose_target(
 
 def build_target(name: str, profile: Profile, dockerd: str | os.PathLike | None, reason: str) -> Target:
     if name == "managed":
+        from backend.targets.managed import ManagedTarget
+
         return ManagedTarget(profile, dockerd, reason=reason)
     if name == "system":
+        from backend.targets.system import SystemTarget
+
         return SystemTarget(dockerd=dockerd, reason=reason)
     if name == "rootless":
+        from backend.targets.rootless import RootlessTarget
+
         return RootlessTarget(dockerd=dockerd, reason=reason)
     if name == "desktop":
+        from backend.targets.desktop import DesktopTarget
+
         return DesktopTarget(reason=reason)
     raise StoreswitchError(f"unknown target {name!r}; choose one of: {', '.join(TARGET_NAMES)}")
 
 
 def detect(profile: Profile, dockerd: str | os.PathLike | None = None, probe: Probe | None = None) -> Target:
     """``auto``: Docker Desktop, else a system or rootless engine that answers, else managed."""
+    from backend.targets.service import socket_path
+
     probe = probe or Probe.from_environment()
     desktop = probe.desktop_file()
     if desktop is not None:
+        from backend.targets.desktop import DesktopTarget
+
         return DesktopTarget(probe.desktop_dir, reason=f"auto: Docker Desktop's settings file {desktop} exists")
     looked: list[str] = []
     address = probe.system_address
     if address is not None and socket_path(address.host) is not None:
         info = probe.info(address.host)
         if info is not None and is_rootless(info):
+            from backend.targets.rootless import RootlessTarget
+
             return RootlessTarget(host=address.host, dockerd=dockerd,
                                   reason=f"auto: the rootless engine answers at {address.host} ({address.source})")
         if info is not None:
+            from backend.targets.system import SystemTarget
+
             return SystemTarget(host=address.host, dockerd=dockerd,
                                 reason=f"auto: the system engine answers at {address.host} ({address.source})")
         looked.append(address.host)
@@ -164,10 +210,14 @@ def detect(profile: Profile, dockerd: str | os.PathLike | None = None, probe: Pr
         looked.append(f"the docker CLI's address ({probe.address_error})")
     rootless_host = f"unix://{probe.rootless_socket}"
     if rootless_host not in looked and probe.info(rootless_host) is not None:
+        from backend.targets.rootless import RootlessTarget
+
         return RootlessTarget(host=rootless_host, dockerd=dockerd,
                               reason=f"auto: the rootless engine answers at {rootless_host}")
     if rootless_host not in looked:
         looked.append(rootless_host)
+    from backend.targets.managed import ManagedTarget
+
     return ManagedTarget(profile, dockerd, reason=(
         f"auto: no Docker Desktop settings in {probe.desktop_dir} and no engine answers at {', '.join(looked)}; "
         "the managed engine, storeswitch's embedded default"
@@ -178,6 +228,10 @@ def available_targets(
     profile: Profile, dockerd: str | os.PathLike | None = None, probe: Probe | None = None
 ) -> list[TargetOption]:
     """Every target, whether it can be used here, and why (for the General tab's chooser)."""
+    from backend.targets.managed import ManagedTarget
+    from backend.targets.rootless import rootless_config_path
+    from backend.targets.service import find_dockerd, socket_path
+
     probe = probe or Probe.from_environment()
     options = [TargetOption("auto", TARGET_TITLES["auto"], True, f"picks: {detect(profile, dockerd, probe).name}")]
 
@@ -220,6 +274,10 @@ def available_targets(
 
 def target_for_recovery(chosen: Target, profile: Profile, dockerd: str | os.PathLike | None = None) -> Target:
     """The target a switch left in the journal was for: recovery must restore *that* file."""
+    if not profile.journal_path.exists():
+        return chosen  # no switch was interrupted (the common case): nothing to read
+    from backend.journal import SwitchJournal
+
     try:
         entry = SwitchJournal(profile.journal_path).read()
     except ConfigError:
