@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from packaging.version import InvalidVersion, Version
 
 from backend.errors import ConfigError, EngineAPIError, EngineError
-from backend.stores import Store, live_store
+from backend.stores import Store, live_store, wasm_runtimes
 
 if TYPE_CHECKING:
     from backend.engine.api import EngineAnswers
@@ -191,8 +191,9 @@ def _mask_userinfo(value: Any) -> Any:
     return value
 
 
-def _wasm_names(names: Any) -> list[str]:
-    return sorted({str(n) for n in names if "wasm" in str(n).lower()})
+def _wasm_names(runtimes: Mapping[str, Any]) -> list[str]:
+    """Wasm runtimes by the same rule the status uses (name or runtimeType: wasmedge, spin, ...)."""
+    return wasm_runtimes(runtimes)
 
 
 # --- facts from a daemon.json dict (shared by probe and draft) -----------------------------

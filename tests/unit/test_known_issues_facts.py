@@ -307,3 +307,12 @@ def test_probe_of_an_engine_that_refuses_the_filter(profile, monkeypatch, tmp_pa
     assert applies["arm-content-digest-not-found"] == "yes"
     assert applies["engine-too-old"] == "yes"
     assert applies["kubernetes-incompatible"] == "no"
+
+
+def test_wasm_runtimes_fact_uses_the_status_rule_for_shims_without_wasm_in_the_name():
+    """A spin shim is a Wasm runtime though its name lacks "wasm"; status lists it, so must the fact."""
+    from backend.known_issues.facts import config_facts
+    from backend.stores import wasm_runtimes
+
+    runtimes = {"spin": {"runtimeType": "io.containerd.spin.v2"}, "runc": {"path": "runc"}}
+    assert config_facts({"runtimes": runtimes})["wasm_runtimes"] == wasm_runtimes(runtimes) == ["spin"]
