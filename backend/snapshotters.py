@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -156,6 +155,8 @@ def proxy_snapshotters(config_path: Path | None) -> tuple[dict[str, str], str | 
     """
     if config_path is None:
         return {}, None
+    import tomllib  # here: this module is on the GUI's first-paint path, which reads no TOML (~3 ms)
+
     try:
         data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -7,8 +7,15 @@ Experimental tab, in two forms:
 
 - ``--wait 0``: the first paint, i.e. what a user sees as the window appears (the engine probe,
   recovery and known-issue checks run off the GUI thread and must not delay it). Target ratio <= 1.5.
+  As in the GUI, the window builds the page it opens on before that paint and its other four
+  pages right after it (``gui.window``, ``lazy``); the picture is the same either way
+  (tests/gui/test_gui_startup.py compares it with a fully built window's).
 - default (``--wait 5``): the screenshot waits for those first checks (bounded), so it shows the
-  real engine state; printed for information.
+  real engine state; every page is built before it. Printed for information.
+
+"PNG saved" is when each program prints its "saved" line, right after writing the file (both
+print before closing anything); "exited" adds interpreter shutdown. Both programs run with the
+same environment and the same Qt defaults.
 
 Each command runs REPEAT times, interleaved, after one warm-up run; medians are compared. The
 profile is a fresh temporary one (its engine is not running), so the probes answer at once and

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+if TYPE_CHECKING:  # the dialogs are imported when one opens: first paint needs none of them
+    from PySide6.QtWidgets import QWidget
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class Confirmation:
 
 def ask(parent: QWidget | None, confirmation: Confirmation) -> bool:
     """Show *confirmation* and return True when the user accepts it."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setObjectName("applyConfirmation")
     box.setWindowTitle(confirmation.title)
@@ -83,6 +87,8 @@ def ask(parent: QWidget | None, confirmation: Confirmation) -> bool:
 
 def choose_save_path(parent: QWidget | None, title: str, suggested: Path, file_filter: str = "Zip archives (*.zip)") -> Path | None:
     """Ask where to save a file (a support bundle); None when the user cancels."""
+    from PySide6.QtWidgets import QFileDialog
+
     chosen, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), file_filter)
     if not chosen:
         return None

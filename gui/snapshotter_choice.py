@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyl
 from backend.snapshotters import AVAILABLE, CHOICES, DEPENDS
 from backend.stores import DEFAULT_SNAPSHOTTER
 from gui import theme
-from gui.widgets import dot_icon, escape, label
+from gui.widgets import dot_icon, escape, label, repolish
 
 
 def short_status(item: Any) -> str:
@@ -143,8 +143,7 @@ class SnapshotterChoice(QWidget):
     def set_problem(self, message: str | None) -> None:
         self.problem = message
         self.combo.setProperty("invalid", bool(message))
-        self.combo.style().unpolish(self.combo)
-        self.combo.style().polish(self.combo)
+        repolish(self.combo)
         self._show_status()
 
     def set_usable(self, usable: bool, note: str = "") -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from backend.status import Status
 from backend.stores import Store
 from gui import theme
+
+if TYPE_CHECKING:
+    from backend.status import Status
 
 
 @dataclass(frozen=True)

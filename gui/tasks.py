@@ -17,16 +17,18 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from backend.errors import EngineError, StoreswitchError, SwitchError
 from backend.profile import Profile
 from backend.settings import Settings
-from backend.status import Status, gather_status
 from backend.stores import Store
 from backend.targets.base import Target
+
+if TYPE_CHECKING:  # backend.status loads with the first probe, on the pool: first paint needs none of it
+    from backend.status import Status
 
 
 @dataclass
@@ -235,6 +237,8 @@ class BackendTasks(QObject):
         target, profile, dockerd = self.target, self.profile, self.dockerd
 
         def job(_progress) -> StatusReport:
+            from backend.status import gather_status
+
             recovered = recovery_error = None
             if recover:
                 recovered, recovery_error = _recover(target, profile, dockerd)

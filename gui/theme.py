@@ -8,7 +8,7 @@ buttons. Widgets pick their variant with a ``role`` dynamic property (``role="ti
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 ACCENT = "#1D63ED"
@@ -21,6 +21,11 @@ OK = "#1E8E3E"
 WARN = "#B06000"
 BAD = "#C5221F"
 IDLE = "#8A9099"
+
+FUSION_PROPERTY = "storeswitchFusion"
+"""Set on a QApplication known to run Fusion (``gui.app.application`` makes it so), so that
+:func:`apply_theme` need not ask for the style: PySide builds the whole QStyle class (a dozen large
+enums, ~4 ms) the first time Python touches a style, and nothing else before first paint does."""
 
 SEVERITY_COLORS = {  # background, border, text
     "blocker": ("#FDECEC", "#F3B8B8", "#A11A1A"),
@@ -106,8 +111,9 @@ QFrame[role="issueCard"] QLabel {{ background: transparent; }}
 def apply_theme(window: QWidget) -> None:
     """Fusion for the application (it is global), the stylesheet and accent for *window* only."""
     app = QApplication.instance()
-    if app is not None and app.style().name().lower() != "fusion":
+    if app is not None and not app.property(FUSION_PROPERTY) and app.style().name().lower() != "fusion":
         app.setStyle(QStyleFactory.create("Fusion"))
+        app.setProperty(FUSION_PROPERTY, True)
     palette = window.palette()
     palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
     palette.setColor(QPalette.ColorRole.Window, QColor("#FFFFFF"))
@@ -120,6 +126,8 @@ def apply_theme(window: QWidget) -> None:
 
 
 def monospace_font() -> QFont:
+    from PySide6.QtGui import QFontDatabase  # the editors' pages only, built after first paint
+
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setPointSizeF(max(font.pointSizeF(), 10.0))
     return font

@@ -9,15 +9,22 @@ Sections: the pages live in a ``QTabWidget`` (``settingsTabs``, the automation c
 tab bar is hidden; a list on the left (``settingsSections``) is its view, as in Docker Desktop.
 Keyboard: Tab moves through every control; Up/Down in the section list, Alt+1..5 or
 Ctrl+PgUp/PgDown change section; Ctrl+Enter applies.
+
+Startup: built with ``lazy=True`` (``storeswitch-gui`` itself), the window builds only the page it
+opens on, paints, and builds the other four right after its first paint (or as soon as anything
+needs them: another section chosen, ``complete_startup()``); the first engine checks start once
+every page exists. The hidden pages are most of the window's ~250 widgets, and each one costs
+first paint its construction and its share of the stylesheet. Built without it (``create_window``,
+the QA entry point), every page and objectName exists when the constructor returns.
 """
 
 from __future__ import annotations
 
-import html
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -35,34 +42,48 @@ from PySide6.QtWidgets import (
 from backend.profile import Profile
 from backend.stores import Store
 from backend.targets.base import Target
-from gui import confirm, theme
-from gui.diagnostics_panel import DiagnosticsPanel
+from gui import theme
 from gui.draft import SettingsDraft
 from gui.issue_checks import IssueChecks
-from gui.pages.docker_engine import DockerEnginePage
-from gui.pages.experimental import ExperimentalPage
-from gui.pages.general import GeneralPage
-from gui.pages.kubernetes import KubernetesPage
-from gui.pages.troubleshoot import TroubleshootPage
-from gui.apply_text import confirmation_for, failure_headline, impact_html
 from gui.status_text import CHECKING, EngineSummary, phrase_for, store_name, summarize
-from gui.store_features import StoreFeatures
 from gui.tasks import ApplyFailure, ApplyOutcome, ApplyRequest, BackendTasks, StatusReport, StoreImpact
-from gui.widgets import ElidedLabel, SettingsPage, StatusDot
+from gui.widgets import ElidedLabel, SettingsPage, StatusDot, escape
 from gui.window_target import TargetSwitching
+
+if TYPE_CHECKING:  # the pages' modules load when their page is built (see _make_page), the
+    # dialogs' and Apply's wording when first used: first paint needs none of them
+    from PySide6.QtGui import QCloseEvent
+
+    from gui import confirm
+    from gui.diagnostics_panel import DiagnosticsPanel
+    from gui.pages.docker_engine import DockerEnginePage
+    from gui.pages.experimental import ExperimentalPage
+    from gui.pages.general import GeneralPage
+    from gui.pages.kubernetes import KubernetesPage
+    from gui.pages.troubleshoot import TroubleshootPage
+    from gui.store_features import StoreFeatures
 
 SWITCH_STEPS = ("plan", "validate", "save", "stop", "start", "verify", "done")
 REFRESH_MS = 15000
 SECTIONS = ("General", "Docker Engine", "Kubernetes", "Experimental", "Troubleshoot")
+PAGE_NAMES = ("generalPage", "dockerEnginePage", "kubernetesPage", "experimentalPage", "troubleshootPage")
+LAZY_FALLBACK_MS = 300  # a lazy window not painted by then (minimized, say) builds its other pages anyway
 
 
 _ICON: QIcon | None = None
 
 
 def app_icon() -> QIcon:
+    """The window's icon, from the ``resources`` package's folder.
+
+    Its ``__file__`` rather than ``importlib.resources``, whose import alone costs first paint ~3 ms:
+    ``resources`` is a plain package installed as files (QIcon needs a path on disk anyway).
+    """
     global _ICON
     if _ICON is None:
-        _ICON = QIcon(str(resources.files("resources").joinpath("storeswitch.svg")))
+        import resources
+
+        _ICON = QIcon(str(Path(resources.__file__).with_name("storeswitch.svg")))
     return _ICON
 
 
@@ -75,11 +96,14 @@ class SettingsWindow(TargetSwitching, QWidget):
     """The known-issues list was rebuilt for the current draft."""
 
     def __init__(self, target: Target, profile: Profile, *, dockerd: str | None = None, choice: str = "auto",
-                 detection=None) -> None:
+                 detection=None, tab: str | None = None, lazy: bool = False) -> None:
         """*choice* is the target as chosen (``auto`` or a name) for the General tab; *detection*,
         when given, is a :class:`gui.app.Detection` of the real target still being detected off
         the GUI thread (``auto`` with a slow socket): *target* is then a stand-in, and nothing is
-        edited or probed until the real one arrives."""
+        edited or probed until the real one arrives. *tab* is the page shown first (a name as
+        :meth:`show_tab` takes it; ``ValueError`` when there is none); with *lazy*, only that page
+        is built now and the others after the first paint (see the module docstring)."""
+        first = tab_index(tab) if tab else 0
         super().__init__()
         self.setObjectName("settingsWindow")
         theme.apply_theme(self)  # before the children exist: each is polished once, when first shown
@@ -108,22 +132,119 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.tasks = BackendTasks(target, profile, self, dockerd=dockerd)
         self.checks = IssueChecks()
 
-        self.general = GeneralPage(target, profile, choice)
-        self.docker_engine = DockerEnginePage(self.draft)
-        self.kubernetes = KubernetesPage(self.draft)
-        self.experimental = ExperimentalPage(self.draft)
-        self.troubleshoot = TroubleshootPage()
-        self.features = StoreFeatures(self.experimental, self.draft, self.tasks, self)
-        self.diagnostics = DiagnosticsPanel(self.troubleshoot, self.tasks, self)
-        self.pages: list[SettingsPage] = [self.general, self.docker_engine, self.kubernetes, self.experimental, self.troubleshoot]
+        self._choice = choice
+        self.general: GeneralPage | None = None  # each None only until built (lazy: after the first paint)
+        self.docker_engine: DockerEnginePage | None = None
+        self.kubernetes: KubernetesPage | None = None
+        self.experimental: ExperimentalPage | None = None
+        self.troubleshoot: TroubleshootPage | None = None
+        self.features: StoreFeatures | None = None
+        self.diagnostics: DiagnosticsPanel | None = None
+        self._built: list[SettingsPage | None] = [None] * len(SECTIONS)
+        for index in ([first] if lazy else range(len(SECTIONS))):
+            self._make_page(index)
+        self.complete = not lazy
         self._build()
         self._connect()
+        self.tabs.setCurrentIndex(first)
         self._show_summary(CHECKING)
+        self._sync_pages()
+        if lazy:
+            self._painted = False
+            QTimer.singleShot(LAZY_FALLBACK_MS, self, self.complete_startup)  # (cancelled if the window goes)
+        else:
+            self._add_shortcuts()
+            QTimer.singleShot(1, self._start)  # a timer, not a posted call: the first paint comes first
+
+    @property
+    def pages(self) -> list[SettingsPage]:
+        """The pages built so far, in section order (all five once :attr:`complete`)."""
+        return [page for page in self._built if page is not None]
+
+    def _make_page(self, index: int) -> SettingsPage:
+        """Build the page of section *index*, with what works on it, and wire it to the window."""
+        draft, tasks = self.draft, self.tasks
+        if index == 0:
+            from gui.pages.general import GeneralPage
+
+            page = self.general = GeneralPage(self.target, self.profile, self._choice)
+            page.startEngineRequested.connect(self._start_engine)
+            page.target_choice.targetChosen.connect(self.choose_target)
+            tasks.targetsListed.connect(page.target_choice.set_options)
+        elif index == 1:
+            from gui.pages.docker_engine import DockerEnginePage
+
+            page = self.docker_engine = DockerEnginePage(draft)
+        elif index == 2:
+            from gui.pages.kubernetes import KubernetesPage
+
+            page = self.kubernetes = KubernetesPage(draft)
+        elif index == 3:
+            from gui.pages.experimental import ExperimentalPage
+            from gui.store_features import StoreFeatures
+
+            page = self.experimental = ExperimentalPage(draft)
+            self.features = StoreFeatures(page, draft, tasks, self)
+        else:
+            from gui.diagnostics_panel import DiagnosticsPanel
+            from gui.pages.troubleshoot import TroubleshootPage
+
+            page = self.troubleshoot = TroubleshootPage()
+            self.diagnostics = DiagnosticsPanel(page, tasks, self)
+            page.refreshRequested.connect(self.refresh_status)
+            page.restartRequested.connect(self.restart_engine)
+        self._built[index] = page
+        return page
+
+    def _add_shortcuts(self) -> None:
+        """Alt+1..5, Ctrl+PgUp/PgDown and Ctrl+Enter (a lazy window's come with its other pages)."""
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for i in range(len(SECTIONS)):
+            QShortcut(QKeySequence(f"Alt+{i + 1}"), self, activated=lambda i=i: self._go_to(i))
+        QShortcut(QKeySequence("Ctrl+PgDown"), self, activated=lambda: self._step_section(1))
+        QShortcut(QKeySequence("Ctrl+PgUp"), self, activated=lambda: self._step_section(-1))
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.apply_changes)
+
+    def _sync_pages(self) -> None:
+        """Show the window's state on the pages built so far (at start, and once the rest exist)."""
         if self.detecting:
-            self.general.set_target(target, detecting=True)
+            if self.general is not None:
+                self.general.set_target(self.target, detecting=True)
             self._set_busy(True)
         self._draft_changed()
-        QTimer.singleShot(1, self._start)  # a timer, not a posted call: the first paint comes first
+
+    def complete_startup(self) -> None:
+        """Build the pages a lazy window left for after its first paint, then start the first checks.
+
+        Does nothing once done; a window built without ``lazy`` is complete from the start.
+        """
+        if self.complete:
+            return
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        try:
+            for index, title in enumerate(SECTIONS):
+                if self._built[index] is None:
+                    placeholder = self.tabs.widget(index)
+                    self.tabs.removeTab(index)
+                    self.tabs.insertTab(index, self._make_page(index), title)
+                    placeholder.setParent(None)  # gone now (Python held the last reference), not at the next turn
+            self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.blockSignals(False)
+        self.complete = True
+        self._add_shortcuts()
+        self._sync_pages()
+        QTimer.singleShot(1, self._start)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A lazy window builds the rest once its first frame is on screen (the event loop's next turn)."""
+        super().paintEvent(event)
+        if not self.complete and not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self, self.complete_startup)
 
     # --- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -170,7 +291,11 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.tabs.tabBar().setVisible(False)
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the section list is the keyboard's way in
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for page, title in zip(self.pages, SECTIONS):
+        for index, (page, title) in enumerate(zip(self._built, SECTIONS)):
+            if page is None:  # a lazy window's page, built after the first paint
+                page = QWidget()
+                page.setObjectName(f"{PAGE_NAMES[index]}Pending")
+                page.setAccessibleName(f"{title} settings (loading)")
             self.tabs.addTab(page, title)
         main.addWidget(self.tabs, 1)
 
@@ -256,10 +381,6 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.discard.clicked.connect(self.discard_changes)
         self.dismiss.clicked.connect(lambda: self.result_bar.setVisible(False))
         self.draft.changed.connect(self._draft_changed)
-        self.general.startEngineRequested.connect(self._start_engine)
-        self.general.target_choice.targetChosen.connect(self.choose_target)
-        self.troubleshoot.refreshRequested.connect(self.refresh_status)
-        self.troubleshoot.restartRequested.connect(self.restart_engine)
         self.tabs.currentChanged.connect(lambda _i: self._maybe_gather_report())
 
         t = self.tasks
@@ -270,7 +391,6 @@ class SettingsWindow(TargetSwitching, QWidget):
         t.engineRestartProgressed.connect(lambda _step, sentence: self.troubleshoot.restart.show_result("busy", sentence))
         t.engineRestarted.connect(self._engine_restarted)
         t.engineRestartFailed.connect(self._engine_restart_failed)
-        t.targetsListed.connect(self.general.target_choice.set_options)
         t.targetChosen.connect(self._target_chosen)
         t.targetChoiceFailed.connect(self._target_choice_failed)
         t.knownIssuesLoaded.connect(self._known_issues_loaded)
@@ -281,12 +401,6 @@ class SettingsWindow(TargetSwitching, QWidget):
         t.engineStarted.connect(self._engine_started)
         t.engineStartFailed.connect(self._engine_start_failed)
 
-        for i in range(len(SECTIONS)):
-            QShortcut(QKeySequence(f"Alt+{i + 1}"), self, activated=lambda i=i: self.tabs.setCurrentIndex(i))
-        QShortcut(QKeySequence("Ctrl+PgDown"), self, activated=lambda: self._step_section(1))
-        QShortcut(QKeySequence("Ctrl+PgUp"), self, activated=lambda: self._step_section(-1))
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.apply_changes)
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self.refresh_timer = QTimer(self)
@@ -307,25 +421,28 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.tasks.gather_status(recover=True)
 
     # --- sections -----------------------------------------------------------------------
+    def _go_to(self, index: int) -> None:
+        """Show section *index* (building a lazy window's other pages first, if not done yet)."""
+        if self.tabs.currentIndex() != index:
+            self.complete_startup()
+            self.tabs.setCurrentIndex(index)
+
     def _section_chosen(self, row: int) -> None:
-        if row >= 0 and self.tabs.currentIndex() != row:
-            self.tabs.setCurrentIndex(row)
+        if row >= 0:
+            self._go_to(row)
 
     def _tab_changed(self, index: int) -> None:
         if self.sections.currentRow() != index:
             self.sections.setCurrentRow(index)
+        if not self.complete and index >= 0 and self._built[index] is None:  # settingsTabs driven directly
+            QTimer.singleShot(0, self, self.complete_startup)
 
     def _step_section(self, delta: int) -> None:
-        self.tabs.setCurrentIndex((self.tabs.currentIndex() + delta) % self.tabs.count())
+        self._go_to((self.tabs.currentIndex() + delta) % self.tabs.count())
 
     def show_tab(self, name: str) -> None:
         """Show the page named *name* ("experimental", "Docker Engine", "dockerEnginePage" ...)."""
-        wanted = tab_key(name)
-        for i, (page, title) in enumerate(zip(self.pages, SECTIONS)):
-            if wanted in (tab_key(title), tab_key(page.objectName()), tab_key(page.objectName().removesuffix("Page"))):
-                self.tabs.setCurrentIndex(i)
-                return
-        raise ValueError(f"no tab named {name!r}; choose one of: {', '.join(tab_names())}")
+        self._go_to(tab_index(name))
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
         """Keyboard focus moving down a long page scrolls the page along."""
@@ -367,11 +484,14 @@ class SettingsWindow(TargetSwitching, QWidget):
             text = ""
             self.apply.setToolTip("Nothing to apply")
         self.draft_state.setText(text)
-        self.draft_state.setStyleSheet(f"color: {theme.BAD};" if problem is not None else "")
+        style = f"color: {theme.BAD};" if problem is not None else ""
+        if self.draft_state.styleSheet() != style:
+            self.draft_state.setStyleSheet(style)
         self.draft_state.setAccessibleDescription(text)
         lock = ("Apply or Discard your changes first" if d.dirty else
                 "Wait until the engine has switched or restarted" if applying else "")
-        self.general.target_choice.set_locked(lock)
+        if self.general is not None:
+            self.general.target_choice.set_locked(lock)
 
     def discard_changes(self) -> None:
         if self.tasks.applying:
@@ -403,10 +523,10 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.troubleshoot.show_report(report, summary)
         self.features.engine_changed(report.status)
         if report.recovered:
-            self._show_result("info", f"<b>Recovered an interrupted switch.</b> {html.escape(report.recovered, quote=False)}")
+            self._show_result("info", f"<b>Recovered an interrupted switch.</b> {escape(report.recovered)}")
         if report.recovery_error:
             self._show_result("error", "<b>An interrupted switch could not be recovered.</b> "
-                                       f"{html.escape(report.recovery_error, quote=False)}")
+                                       f"{escape(report.recovery_error)}")
         if not self.draft.dirty and self.draft.file_differs():
             self.draft.load()  # changed on disk (recovery, another storeswitch, an editor)
         self.ready = True
@@ -427,7 +547,7 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.troubleshoot.set_checking(False)
         self.ready = True
         self._show_summary(EngineSummary(theme.BAD, "Engine state unknown", "store unknown"))
-        self._show_result("error", f"<b>Could not check the engine.</b> {html.escape(message, quote=False)}")
+        self._show_result("error", f"<b>Could not check the engine.</b> {escape(message)}")
         self._update_bar()
 
     def _show_summary(self, summary: EngineSummary) -> None:
@@ -444,7 +564,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.live_store.setAccessibleDescription(summary.store)
 
     def _show_store_state(self) -> None:
-        self.experimental.show_store_state(self.live, self.live_driver)
+        if self.experimental is not None:
+            self.experimental.show_store_state(self.live, self.live_driver)
 
     # --- what a switch does here --------------------------------------------------------
     def _current_store(self, status) -> Store | None:
@@ -469,14 +590,16 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.experimental.set_impact_progress(None)
         if isinstance(impact, str):
             self._impact = None
-            self.experimental.set_impact(f"What a switch would hide could not be read: {html.escape(impact, quote=False)}")
+            self.experimental.set_impact(f"What a switch would hide could not be read: {escape(impact)}")
             return
         self._impact = impact
         self._show_impact()
 
     def _show_impact(self) -> None:
         """The sentence follows the checkbox: recomputed from what was read, without reading again."""
-        if self._impact is not None:
+        if self._impact is not None and self.experimental is not None:
+            from gui.apply_text import impact_html
+
             self.experimental.set_impact(impact_html(self._impact, self.draft.store))
 
     # --- known issues -------------------------------------------------------------------
@@ -492,6 +615,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self._evaluate_issues()
 
     def _evaluate_issues(self) -> None:
+        if self.experimental is None:  # a lazy window's page, not built yet: it evaluates once it is
+            return
         lst, checks = self.experimental.issues, self.checks
         if not checks.available:
             if self._shown_issues != [("unavailable", checks.error or "")]:
@@ -531,6 +656,8 @@ class SettingsWindow(TargetSwitching, QWidget):
     # --- apply --------------------------------------------------------------------------
     def apply_changes(self) -> None:
         """Apply & restart: confirm through :func:`gui.confirm.ask`, then run it off the GUI thread."""
+        from gui import confirm
+
         if not self.apply.isEnabled():
             return
         d = self.draft
@@ -557,14 +684,19 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.result_bar.setVisible(False)
 
     def _confirmation(self, request: ApplyRequest) -> confirm.Confirmation | None:
+        from gui.apply_text import confirmation_for
+
         return confirmation_for(request, self.live or self.draft.saved_store, self._impact,
                                 self.checks.evaluations, self.target.config_path.name)
 
     def _set_busy(self, busy: bool) -> None:
         for page in (self.docker_engine, self.kubernetes, self.experimental, self.troubleshoot):
-            page.set_busy(busy)
-        self.features.set_busy(busy)
-        self.general.start_button.setEnabled(not busy)
+            if page is not None:
+                page.set_busy(busy)
+        if self.features is not None:
+            self.features.set_busy(busy)
+        if self.general is not None:
+            self.general.start_button.setEnabled(not busy)
         self._update_bar()
 
     def _switch_progressed(self, step: str, sentence: str) -> None:
@@ -576,7 +708,7 @@ class SettingsWindow(TargetSwitching, QWidget):
 
     def _switch_finished(self, outcome: ApplyOutcome) -> None:
         result = outcome.switch
-        kind, message = "success", html.escape(outcome.message, quote=False)
+        kind, message = "success", escape(outcome.message)
         if result is not None and result.outcome == "saved":
             kind = "info"
         if result is not None and result.live_store is not None and result.outcome == "switched":
@@ -594,6 +726,8 @@ class SettingsWindow(TargetSwitching, QWidget):
 
     def _switch_failed(self, failure: ApplyFailure) -> None:
         running = failure.running
+        from gui.apply_text import failure_headline
+
         head = failure_headline(failure, self.target.config_path.name)
         self.live, self.live_driver = running, None
         if running is not None:
@@ -601,8 +735,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self._set_busy(False)
         self.status_stack.setCurrentIndex(0)
         self.draft.load(keep_edits=True)  # the file is as before; the user's edits stay to be fixed
-        reason = html.escape(failure.message[:1].upper() + failure.message[1:], quote=False)
-        self._show_result("error", f"<b>{html.escape(head, quote=False)}</b><br>{reason}<br>"
+        reason = escape(failure.message[:1].upper() + failure.message[1:])
+        self._show_result("error", f"<b>{escape(head)}</b><br>{reason}<br>"
                                    "Your changes are still here: fix them and apply again, or Discard.")
         self.diagnostics.mark_stale()
         self.applyFinished.emit(False, self.result.text())
@@ -641,11 +775,13 @@ class SettingsWindow(TargetSwitching, QWidget):
 
     def _engine_start_failed(self, message: str) -> None:
         self.general.set_starting(False)
-        self._show_result("error", f"<b>The engine did not start.</b> {html.escape(message, quote=False)}")
+        self._show_result("error", f"<b>The engine did not start.</b> {escape(message)}")
         self.refresh_status()
 
     def restart_engine(self) -> None:
         """Troubleshoot's Restart: confirm (a pending config takes effect, containers stop), then off-thread."""
+        from gui import confirm
+
         if self.tasks.engine_busy or self.detecting:
             return
         consequences = ["The engine stops for a few seconds; running containers stop with it."]
@@ -712,6 +848,15 @@ class SettingsWindow(TargetSwitching, QWidget):
 
 def tab_key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def tab_index(name: str) -> int:
+    """The section of the tab named *name* (its title, its page's objectName, with or without "Page")."""
+    wanted = tab_key(name)
+    for i, (title, page_name) in enumerate(zip(SECTIONS, PAGE_NAMES)):
+        if wanted in (tab_key(title), tab_key(page_name), tab_key(page_name.removesuffix("Page"))):
+            return i
+    raise ValueError(f"no tab named {name!r}; choose one of: {', '.join(tab_names())}")
 
 
 def tab_names() -> list[str]:

@@ -9,10 +9,10 @@ first checks run again, recovery included.
 
 from __future__ import annotations
 
-import html
 
 from backend.targets.base import Target
 from gui.status_text import CHECKING
+from gui.widgets import escape
 
 
 class TargetSwitching:
@@ -41,8 +41,8 @@ class TargetSwitching:
         self.general.target_choice.set_current(getattr(self, "_chosen_name", target.name))
         self.general.target_choice.set_changing(None)
         self.set_target(target)
-        self._show_result("success", f"<b>storeswitch now manages the {html.escape(target.name)} target.</b> "
-                                     f"{html.escape(target.reason, quote=False)}")
+        self._show_result("success", f"<b>storeswitch now manages the {escape(target.name)} target.</b> "
+                                     f"{escape(target.reason)}")
         self.tasks.list_targets()
 
     def _target_choice_failed(self, message: str) -> None:
@@ -50,7 +50,7 @@ class TargetSwitching:
         tc.set_changing(None)
         tc.set_current(self.general.target_choice.choice)
         tc.set_target(self.target)
-        self._show_result("error", f"<b>The target was not changed.</b> {html.escape(message, quote=False)}")
+        self._show_result("error", f"<b>The target was not changed.</b> {escape(message)}")
 
     def set_target(self, target: Target, force: bool = False) -> None:
         """Work on *target* from now on: its file in the draft, its engine in every check.

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -154,6 +153,8 @@ def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
     if have:
         log(f"engine already fetched in {engine_dir}")
         return have
+    import platform  # here: this module is on the GUI's first-paint path, which fetches nothing (~1 ms)
+
     if platform.system() != "Linux":
         raise FetchError(f"the managed engine runs on Linux only; on this system {HOW_TO_GET}")
     for tool in ("apt-get", "dpkg"):

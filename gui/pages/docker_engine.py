@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 from gui import theme
 from gui.draft import SettingsDraft
 from gui.fields import DAEMON_JSON, DAEMON_JSON_DOCS
-from gui.widgets import SettingsPage, label, link, make_links
+from gui.widgets import SettingsPage, escape, label, link, make_links, repolish
 
 
 class JsonHighlighter(QSyntaxHighlighter):
@@ -86,7 +86,7 @@ class DockerEnginePage(SettingsPage):
 
     def set_config_path(self, path) -> None:
         """Another target's file (the General tab's target choice)."""
-        self.path_label.setText(f"File: <code>{_escape(str(path))}</code>")
+        self.path_label.setText(f"File: <code>{escape(str(path))}</code>")
         self.editor.setAccessibleDescription(f"The JSON text of {path}")
 
     def _typed(self) -> None:
@@ -98,13 +98,12 @@ class DockerEnginePage(SettingsPage):
             self._replace_text(self.draft.text)
         problem = self.draft.problem
         self.editor.setProperty("invalid", problem is not None)
-        self.editor.style().unpolish(self.editor)
-        self.editor.style().polish(self.editor)
+        repolish(self.editor)
         if problem is None:
             self.validity.setText(f'<span style="color:{theme.OK}">&#10003; Valid JSON</span>')
             self.editor.setExtraSelections([])
         else:
-            self.validity.setText(f'<span style="color:{theme.BAD}">&#10007; {_escape(str(problem))}</span>')
+            self.validity.setText(f'<span style="color:{theme.BAD}">&#10007; {escape(str(problem))}</span>')
             self._mark(problem.line, problem.column)
         self.validity.setAccessibleDescription(self.validity.text())
         notes = []
@@ -154,7 +153,3 @@ class DockerEnginePage(SettingsPage):
     def set_busy(self, busy: bool) -> None:
         """While Apply runs the text is readable but not editable."""
         self.editor.setReadOnly(busy)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -19,7 +19,7 @@ from backend.stores import Store
 from gui import theme
 from gui.draft import SettingsDraft
 from gui.fields import CONTAINERD_STORE_DOCS, FEEDBACK_URL, USE_CONTAINERD
-from gui.widgets import ActionRow, Notice, SettingsPage, label, link
+from gui.widgets import ActionRow, Notice, SettingsPage, escape, label, link
 
 BETA_TEXT = (
     "<b>The containerd image store is in beta.</b> It is not recommended for production "
@@ -65,15 +65,15 @@ class IssueCard(QFrame):
         badge.setStyleSheet(f"background: {fg};")
         badge.setObjectName("severityBadge")
         head.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
-        title = label(f"<b>{_escape(issue.title)}</b>")
+        title = label(f"<b>{escape(issue.title)}</b>")
         title.setStyleSheet(f"color: {fg};")
         head.addWidget(title, 1)
         box.addLayout(head)
         if symptom:
-            box.addWidget(label(_escape(symptom)))
+            box.addWidget(label(escape(symptom)))
         details = link(issue.link, "Details") if getattr(issue, "link", None) else ""
         if issue.workaround or details:
-            what = f"<b>What to do:</b> {_escape(issue.workaround)}&nbsp;&nbsp;" if issue.workaround else ""
+            what = f"<b>What to do:</b> {escape(issue.workaround)}&nbsp;&nbsp;" if issue.workaround else ""
             todo = label(what + details, name="knownIssueWorkaround")
             todo.setAccessibleName(f"What to do about {issue.title}")
             box.addWidget(todo)
@@ -300,7 +300,3 @@ def unknown_facts(evaluation: Any) -> str:
     else:
         names = [str(n) for n in used]
     return ", ".join(n.replace("_", " ") for n in names) or "a fact it depends on"
-
-
-def _escape(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -8,15 +8,19 @@ managed engine when that is all it takes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from backend.profile import Profile
-from backend.status import Status
 from backend.targets.base import Target
 from gui.status_text import EngineSummary, store_name
 from gui.target_choice import TargetChoice
 from gui.widgets import Notice, SettingsPage, ValueForm, label
+
+if TYPE_CHECKING:
+    from backend.status import Status
 
 
 class GeneralPage(SettingsPage):
