@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from backend.engine.api import EngineClient
+from backend.engine.dockerd_log import last_error_line
 from backend.engine.install import EngineBinaries, find_dockerd
 from backend.errors import EngineError, EngineNotInstalled
 from backend.profile import Profile
@@ -199,13 +200,7 @@ class ManagedEngine:
                 text = fh.read().decode("utf-8", "replace")
         except OSError:
             return "(no engine log)"
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        keys = ("unable to configure", "failed to start daemon", "level=fatal", "level=error", "invalid", "error")
-        for key in keys:
-            hits = [ln for ln in lines if key in ln.lower()]
-            if hits:
-                return hits[-1]
-        return lines[-1] if lines else "(dockerd printed nothing)"
+        return last_error_line(text) or "(dockerd printed nothing)"
 
     def log_tail(self, lines: int = 50) -> str:
         try:

@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 
 from backend.daemon_config import DaemonConfig
 from backend.engine.api import EngineClient
+from backend.engine.dockerd_log import last_error_line
 from backend.errors import ConfigError, EngineError
 from backend.stores import SYSTEM_CONTAINERD_ROOT, Store, StoreRoots, live_store, store_roots
 
@@ -39,9 +40,6 @@ STOP_ENV = "STORESWITCH_STOP_CMD"
 START_TIMEOUT = 90.0
 COMMAND_TIMEOUT = 180.0
 SYSTEM_CONTAINERD_SOCKET = Path("/run/containerd/containerd.sock")
-_ERROR_WORDS = ("unable to configure", "failed to start daemon", "level=fatal", "level=error", "invalid", "error")
-
-
 def command_from_env(var: str, env: dict[str, str] | None = None) -> list[str] | None:
     """The argument list in environment variable *var* (shlex rules), None when unset."""
     env = os.environ if env is None else env
@@ -85,15 +83,6 @@ def run_command(args: list[str], what: str, timeout: float = COMMAND_TIMEOUT) ->
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise EngineError(f"cannot {what}: `{shlex.join(args)}` did not finish within {timeout:.0f} s") from exc
-
-
-def last_error_line(text: str) -> str | None:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for key in _ERROR_WORDS:
-        hits = [ln for ln in lines if key in ln.lower()]
-        if hits:
-            return hits[-1]
-    return lines[-1] if lines else None
 
 
 class ServiceTarget:
