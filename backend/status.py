@@ -168,6 +168,15 @@ def gather_status(
     )
 
 
+# How a user starts each target's engine (only the managed one is storeswitch's to start).
+_START_HINTS = {
+    "managed": "start it with `storeswitch engine start`",
+    "system": "start it with `sudo systemctl start docker`",
+    "rootless": "start it with `systemctl --user start docker`",
+    "desktop": "start Docker Desktop",
+}
+
+
 def describe(status: Status) -> list[str]:
     """The human form of a status, a few plain lines."""
     e = status.engine
@@ -183,7 +192,8 @@ def describe(status: Status) -> list[str]:
         driver = f"Driver {e.driver}" + (f", {e.driver_type}" if e.driver_type else "")
         lines.append(f"live store:  {status.live_store.title if status.live_store else '?'} ({driver})")
     else:
-        lines.append(f"engine:      not running ({e.host}); start it with `storeswitch engine start`")
+        how = _START_HINTS.get(status.target, "start your Docker Engine")
+        lines.append(f"engine:      not running ({e.host}); {how}")
     if status.wasm_runtimes:
         lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:

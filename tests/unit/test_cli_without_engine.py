@@ -187,3 +187,21 @@ def test_every_command_module_is_registered_under_its_own_name():
     for name in cli.COMMANDS:
         words = set(cli.build_parser(name)._subparsers._group_actions[0].choices)
         assert name.replace("_", "-") in words, (name, words)
+
+
+def test_stopped_engine_hint_fits_the_target():
+    """Only the managed engine is started with `storeswitch engine start`; others say their own way."""
+    from backend.status import EngineState, Status, describe
+
+    def text(target: str) -> str:
+        status = Status(
+            target=target, target_reason="test", config_path="/x/daemon.json", configured_store=None,
+            config_error=None, engine=EngineState(host="unix:///x.sock"), live_store=None, stores={},
+            profile={}, switch_in_progress=False, last_switch=None,
+        )
+        return "\n".join(describe(status))
+
+    assert "storeswitch engine start" in text("managed")
+    assert "systemctl start docker" in text("system") and "storeswitch engine start" not in text("system")
+    assert "systemctl --user start docker" in text("rootless")
+    assert "start Docker Desktop" in text("desktop")
