@@ -4,6 +4,17 @@ One stylesheet, scoped to the settings window (tests and other windows keep Qt's
 a palette whose highlight is the accent colour, so Fusion's checkboxes and focus frames match the
 buttons. Widgets pick their variant with a ``role`` dynamic property (``role="title"``,
 ``role="primary"`` ...) instead of per-widget style strings, which keeps the look in this file.
+
+The window's text size (``FONT_PX``) is a font set on the window, which every widget in it
+inherits, not a stylesheet rule: a ``font-size`` in the stylesheet is applied widget by widget
+(stylesheet fonts do not propagate), and one for every QLabel, QCheckBox and QPushButton made
+the first paint ~10 ms slower (benchmarks/gui_startup.py). The stylesheet sets sizes only where
+a role differs (titles, section headers, badges, the section list).
+
+Every complex control in the window has rules here (scroll bars included): one the stylesheet
+does not describe is drawn by Fusion through the stylesheet style, which for a scroll bar cost
+~4 ms a paint and ~5 ms of the first layout (benchmarks/gui_startup.py); drawn from the rules it
+costs next to nothing, and the thin scroll bars suit the look.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ OK = "#1E8E3E"
 WARN = "#B06000"
 BAD = "#C5221F"
 IDLE = "#8A9099"
+FONT_PX = 13  # the window's text size; roles that differ say so in STYLESHEET
 
 FUSION_PROPERTY = "storeswitchFusion"
 """Set on a QApplication known to run Fusion (``gui.app.application`` makes it so), so that
@@ -36,8 +48,6 @@ SEVERITY_COLORS = {  # background, border, text
 
 STYLESHEET = f"""
 #settingsWindow {{ background: #FFFFFF; }}
-#settingsWindow {{ color: {TEXT}; font-size: 13px; }}
-#settingsWindow QLabel, #settingsWindow QCheckBox, #settingsWindow QPushButton {{ font-size: 13px; }}
 #settingsWindow QScrollArea, QWidget[role="pageBody"] {{ background: #FFFFFF; }}
 
 #sidebar {{ background: {SIDEBAR}; border-right: 1px solid {BORDER}; }}
@@ -86,7 +96,6 @@ QFrame[role="notice"] QLabel {{ background: transparent; }}
 
 #applyResult {{ padding: 0; }}
 #bottomBar {{ background: #FAFBFC; border-top: 1px solid {BORDER}; }}
-#engineStatus, #liveStoreLabel, #pendingRestartLabel {{ font-size: 13px; }}
 #pendingRestartLabel {{ color: {WARN}; font-weight: 600; }}
 #draftStateLabel {{ color: {MUTED}; }}
 QProgressBar#applyProgress {{ border: 1px solid #C9D6F2; border-radius: 4px; background: #F1F5FE;
@@ -102,10 +111,32 @@ QComboBox QAbstractItemView {{ border: 1px solid #C7CBD1; selection-background-c
 QProgressBar[role="busyBar"] {{ border: none; background: #E6EAF0; border-radius: 3px; }}
 QProgressBar[role="busyBar"]::chunk {{ background: {ACCENT}; border-radius: 3px; }}
 
+QScrollBar:vertical {{ width: 12px; background: transparent; border: none; margin: 0; }}
+QScrollBar:horizontal {{ height: 12px; background: transparent; border: none; margin: 0; }}
+QScrollBar::handle {{ background: #C7CBD1; border-radius: 4px; margin: 2px; }}
+QScrollBar::handle:vertical {{ min-height: 32px; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; }}
+QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: #A3A8B0; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
+
 #knownIssuesList {{ background: transparent; }}
 QFrame[role="issueCard"] {{ border-radius: 6px; }}
 QFrame[role="issueCard"] QLabel {{ background: transparent; }}
 """
+
+
+def apply_app_font() -> None:
+    """Make ``FONT_PX`` the application's font, before the window exists (see the module docstring).
+
+    Before: a font changed under existing widgets reaches them through posted events, after
+    their layouts were computed at the old size.
+    """
+    app = QApplication.instance()
+    if app is not None and app.font().pixelSize() != FONT_PX:
+        font = app.font()
+        font.setPixelSize(FONT_PX)
+        app.setFont(font)
 
 
 def apply_theme(window: QWidget) -> None:

@@ -6,8 +6,8 @@ show a value a user may want to copy) and so a small window scrolls instead of c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QFrame,
@@ -80,13 +80,6 @@ class SettingsPage(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls; the window scrolls to them
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # A viewport made here, not the one QScrollArea makes in C++: the first time Python is
-        # handed a QWidget it did not create, PySide looks its class up among every QtWidgets
-        # class (~10 ms at startup, paid before the first paint by _fit). Same plain QWidget.
-        viewport = QWidget()
-        viewport.setBackgroundRole(QPalette.ColorRole.NoRole)  # as QScrollArea sets its own
-        self.setViewport(viewport)
-        self._viewport = viewport
         body = QWidget()
         body.setObjectName(f"{object_name}Body")
         body.setProperty("role", "pageBody")
@@ -99,33 +92,10 @@ class SettingsPage(QScrollArea):
         self.body.addWidget(self.title)
         self.body.addWidget(self.subtitle)
         self.body.addSpacing(4)
+        # Resizable, and height-for-width aware: a wrapped label needs more height at a narrower
+        # width, and QScrollArea (Qt 6) gives its widget the height its layout needs for the
+        # viewport's width whenever either changes (tests/gui/test_gui_layout.py checks it).
         self.setWidget(body)
-        body.installEventFilter(self)
-        self._fit_pending = False
-
-    # QScrollArea sizes its widget from sizeHint(), which ignores that wrapped labels need more
-    # height at a narrower width; rows then overlap or get cut. Give the body the height its
-    # layout needs for the viewport's width, whenever either changes.
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._fit()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest and not self._fit_pending:
-            self._fit_pending = True
-            QTimer.singleShot(0, self._fit)
-        return False
-
-    def _fit(self) -> None:
-        self._fit_pending = False
-        body = self.widget()
-        if body is None or body.layout() is None:
-            return
-        layout = body.layout()
-        width = self._viewport.width()
-        height = layout.heightForWidth(width) if layout.hasHeightForWidth() else layout.sizeHint().height()
-        if height > 0 and body.minimumHeight() != height:
-            body.setMinimumHeight(height)
 
     def add(self, widget: QWidget) -> QWidget:
         self.body.addWidget(widget)

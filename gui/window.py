@@ -46,7 +46,7 @@ from gui import theme
 from gui.draft import SettingsDraft
 from gui.issue_checks import IssueChecks
 from gui.status_text import CHECKING, EngineSummary, phrase_for, store_name, summarize
-from gui.tasks import ApplyFailure, ApplyOutcome, ApplyRequest, BackendTasks, StatusReport, StoreImpact
+from gui.tasks import BackendTasks
 from gui.widgets import ElidedLabel, SettingsPage, StatusDot, escape
 from gui.window_target import TargetSwitching
 
@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # the pages' modules load when their page is built (see _make
     from gui.pages.kubernetes import KubernetesPage
     from gui.pages.troubleshoot import TroubleshootPage
     from gui.store_features import StoreFeatures
+    from gui.task_results import ApplyFailure, ApplyOutcome, ApplyRequest, StatusReport, StoreImpact
 
 SWITCH_STEPS = ("plan", "validate", "save", "stop", "start", "verify", "done")
 REFRESH_MS = 15000
@@ -104,6 +105,7 @@ class SettingsWindow(TargetSwitching, QWidget):
         :meth:`show_tab` takes it; ``ValueError`` when there is none); with *lazy*, only that page
         is built now and the others after the first paint (see the module docstring)."""
         first = tab_index(tab) if tab else 0
+        theme.apply_app_font()  # before any widget of the window exists
         super().__init__()
         self.setObjectName("settingsWindow")
         theme.apply_theme(self)  # before the children exist: each is polished once, when first shown
@@ -657,6 +659,7 @@ class SettingsWindow(TargetSwitching, QWidget):
     def apply_changes(self) -> None:
         """Apply & restart: confirm through :func:`gui.confirm.ask`, then run it off the GUI thread."""
         from gui import confirm
+        from gui.task_results import ApplyRequest
 
         if not self.apply.isEnabled():
             return
