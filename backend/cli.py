@@ -14,13 +14,13 @@ import argparse
 import gc
 import importlib
 import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backend.errors import StoreswitchError, SwitchInProgress
-from backend.targets.detect import TARGET_NAMES, choose_target, target_for_recovery
+from backend.global_options import add_global_options
+from backend.targets.detect import choose_target, target_for_recovery
 
 if TYPE_CHECKING:
     from backend.profile import Profile
@@ -90,18 +90,6 @@ def _command_module(argv: list[str]) -> str | None:
         return None
     name = rest[0].replace("-", "_")
     return name if name in COMMANDS else None
-
-
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the CLI and the GUI (``storeswitch-gui`` accepts the same)."""
-    parser.add_argument("--profile", metavar="DIR", default=os.environ.get("STORESWITCH_PROFILE"),
-                        help="keep every storeswitch file under DIR (default: the platform's user dirs; env STORESWITCH_PROFILE)")
-    parser.add_argument("--target", choices=TARGET_NAMES, default=None,
-                        help="which engine to switch (default: auto: Docker Desktop, else a system or rootless "
-                             "engine that answers, else the managed engine; env STORESWITCH_TARGET)")
-    parser.add_argument("--dockerd", metavar="PATH", default=os.environ.get("STORESWITCH_DOCKERD"),
-                        help="the dockerd the managed engine runs, and that validates a config for the "
-                             "system and rootless engines (env STORESWITCH_DOCKERD)")
 
 
 def make_context(args: argparse.Namespace, want_json: bool = False, recover: bool = True) -> Context:

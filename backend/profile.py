@@ -12,9 +12,7 @@ hash of the profile path so it stays the same for the same profile.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,5 +119,8 @@ class Profile:
 def _short_run_dir(wanted: Path) -> Path:
     if len(str(wanted / "exec")) + len(_SOCKET_SUFFIX) <= _MAX_SOCKET:
         return wanted
+    import hashlib  # here, not at the top: only a deep profile needs it, and it loads OpenSSL
+    import tempfile
+
     digest = hashlib.sha256(str(wanted).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"storeswitch-{os.geteuid()}-{digest}"

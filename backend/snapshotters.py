@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -209,6 +208,8 @@ def ask_containerd(socket: Path | None, ctr: str | None) -> tuple[dict[str, str]
     """Statuses and skip reasons of containerd's snapshotter plugins, or None when it cannot be asked."""
     if socket is None or ctr is None or not Path(socket).exists():
         return None
+    import subprocess  # here: this module loads before the GUI's first paint, which runs nothing
+
     try:
         table = subprocess.run([ctr, "--address", str(socket), "plugins", "ls"],
                                capture_output=True, text=True, timeout=CTR_TIMEOUT)

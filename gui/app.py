@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from backend.cli import add_global_options
+from backend.global_options import add_global_options
 
 SIZE_DEFAULT = (1280, 800)
 DETECT_WAIT = 0.25  # seconds create_window waits for target detection before building on a stand-in

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from backend.stores import Store
 from gui import theme
 from gui.confirm import Confirmation, IssueLine
-from gui.tasks import ApplyFailure, ApplyRequest, StoreImpact
+from gui.task_results import ApplyFailure, ApplyRequest, StoreImpact
 
 
 def counted(n: int, noun: str) -> str:

@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
@@ -29,62 +28,7 @@ from backend.targets.base import Target
 
 if TYPE_CHECKING:  # backend.status loads with the first probe, on the pool: first paint needs none of it
     from backend.status import Status
-
-
-@dataclass
-class StatusReport:
-    """What a status probe learned: the backend's Status plus the engine log tail."""
-
-    status: Status
-    log_tail: str = ""
-    recovered: str | None = None
-    recovery_error: str | None = None  # an interrupted switch that could not be recovered, and why
-
-
-@dataclass
-class StoreImpact:
-    """Both stores' contents (``backend.inspect``), read off the GUI thread: what a switch hides and shows.
-
-    ``current`` is the store the engine runs, or (engine stopped) the one its config asks for;
-    ``engine_running`` says which of the two it is.
-    """
-
-    inventories: dict[Store, Any]  # {Store: backend.inspect.StoreInventory}
-    current: Store | None
-    engine_running: bool
-    seconds: float = 0.0
-
-
-@dataclass
-class ApplyRequest:
-    """What Apply writes: the draft's daemon.json (if changed) and the Kubernetes setting (if changed)."""
-
-    store: Store | None = None
-    content: bytes | None = None
-    restart: bool = True
-    kubernetes: bool | None = None
-    snapshotter: str | None = None  # the containerd store's storage-driver: the switch checks /info says it
-    notes: list[str] = field(default_factory=list)  # what the confirmation adds (a storage-driver change)
-
-
-@dataclass
-class ApplyOutcome:
-    """What Apply did, for the result line."""
-
-    message: str
-    switch: Any = None  # backend.switch.SwitchResult, when daemon.json was written
-    settings_saved: bool = False
-    steps: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ApplyFailure:
-    """A refused or failed Apply: the backend's message and the store the engine runs now."""
-
-    message: str
-    wanted: Store | None
-    running: Store | None
-    busy: bool = False  # another switch held the lock
+    from gui.task_results import ApplyOutcome, ApplyRequest, StatusReport, StoreImpact
 
 
 class _Job(QObject):
@@ -238,6 +182,7 @@ class BackendTasks(QObject):
 
         def job(_progress) -> StatusReport:
             from backend.status import gather_status
+            from gui.task_results import StatusReport
 
             recovered = recovery_error = None
             if recover:
@@ -269,6 +214,7 @@ class BackendTasks(QObject):
         def job(progress) -> StoreImpact:
             from backend.inspect import inspect_stores
             from backend.stores import live_store
+            from gui.task_results import StoreImpact
 
             t0 = time.monotonic()
             inventories = inspect_stores(target, info, use_engine=info is not None, sizes=True, progress=throttled(progress))
@@ -395,6 +341,8 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(progress) -> ApplyOutcome:
+            from gui.task_results import ApplyOutcome
+
             outcome = ApplyOutcome(message="")
             messages = []
             if request.kubernetes is not None:
@@ -434,6 +382,7 @@ class BackendTasks(QObject):
     def _after_failure(self, exc: BaseException, request: ApplyRequest) -> None:
         """Ask the engine which store it runs now (off-thread), then report the failure."""
         from backend.errors import SwitchInProgress
+        from gui.task_results import ApplyFailure
 
         target = self.target
         message = _describe(exc)

@@ -8,7 +8,6 @@ default socket. The context named ``default`` means "no context".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ def resolve_address(explicit: str | None = None, env: dict[str, str] | None = No
                 raise ConfigError(f"{cfg}: cannot read currentContext ({exc}); fix or remove the file") from exc
             source = f"currentContext in {cfg}"
     if context and context != "default":
+        import hashlib  # only for a named context (it loads OpenSSL: the GUI's first paint waits for this module)
+
         meta = cfg_dir / "contexts" / "meta" / hashlib.sha256(context.encode()).hexdigest() / "meta.json"
         try:
             data = json.loads(meta.read_text(encoding="utf-8"))

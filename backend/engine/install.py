@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -140,6 +139,8 @@ def _host_codename() -> str | None:
 
 
 def _run(args: list[str], cwd: Path | None = None) -> None:
+    import subprocess  # only when fetching: the GUI's first paint loads this module (find_dockerd)
+
     proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]

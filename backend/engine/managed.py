@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backend.engine.api import EngineClient
 from backend.engine.dockerd_log import last_error_line
-from backend.engine.install import EngineBinaries, find_dockerd
 from backend.errors import EngineError, EngineNotInstalled
 from backend.profile import Profile
+
+if TYPE_CHECKING:
+    from backend.engine.install import EngineBinaries
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -50,6 +51,8 @@ class ManagedEngine:
 
     def binaries(self) -> EngineBinaries:
         """The dockerd to run; raises :class:`EngineNotInstalled` saying how to get one."""
+        from backend.engine.install import find_dockerd  # (the GUI's first paint makes a ManagedEngine, and runs nothing)
+
         return find_dockerd(self._dockerd)
 
     def pid(self) -> int | None:
@@ -96,6 +99,9 @@ class ManagedEngine:
         nothing starts. A switch runs this before it stops the engine, so a config dockerd would
         refuse costs no downtime. Raises :class:`EngineError` with dockerd's own words.
         """
+        import subprocess  # (here and in start: the GUI's first paint loads this module, and runs nothing)
+        import tempfile
+
         binaries = self.binaries()
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         # A name of its own: two validations may run at once (the GUI, a switch's head start).
@@ -122,6 +128,8 @@ class ManagedEngine:
         """
         if self.pid() is not None and self.is_up():
             return
+        import subprocess
+
         binaries = self.binaries()
         if os.geteuid() != 0:
             raise EngineError(

@@ -34,33 +34,10 @@ from backend.daemon_config import parse
 from backend.engine.api import EngineClient
 from backend.errors import ConfigError, EngineError
 from backend.stores import Store, StoreRoots
+from backend.targets.locations import DESKTOP_DIR_ENV as DIR_ENV, desktop_settings_dir, desktop_settings_file
 from migration.desktop_settings import FILE_NAMES, SETTINGS_STORE, STORE_KEY, TIME_KEY, DesktopFormat, format_for
-
-DIR_ENV = "STORESWITCH_DESKTOP_DIR"
 START_TIMEOUT = 300.0  # Docker Desktop restarts its whole VM
 WINDOWS_PIPE = "npipe:////./pipe/dockerDesktopLinuxEngine"
-
-
-def desktop_settings_dir(platform: str | None = None, env: dict[str, str] | None = None) -> Path:
-    """Where Docker Desktop keeps its settings file on *platform* (``sys.platform`` names)."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    if env.get(DIR_ENV):
-        return Path(env[DIR_ENV])
-    home = Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
-    if platform == "darwin":
-        return home / "Library" / "Group Containers" / "group.com.docker"
-    if platform.startswith("win"):
-        return (Path(env["APPDATA"]) if env.get("APPDATA") else home / "AppData" / "Roaming") / "Docker"
-    return home / ".docker" / "desktop"
-
-
-def desktop_settings_file(directory: Path) -> Path | None:
-    """The settings file Docker Desktop uses in *directory* (the newer name first), or None."""
-    for name in FILE_NAMES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
 
 
 def desktop_host(platform: str | None = None, env: dict[str, str] | None = None) -> str:

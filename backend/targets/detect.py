@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backend.errors import ConfigError, EngineError, StoreswitchError
 
@@ -64,9 +64,7 @@ class Probe:
 
     @classmethod
     def from_environment(cls) -> "Probe":
-        from backend.targets.desktop import desktop_settings_dir
-        from backend.targets.rootless import rootless_socket
-        from backend.targets.system import system_address
+        from backend.targets.locations import desktop_settings_dir, rootless_socket, system_address
 
         try:
             address, error = system_address(), None
@@ -75,7 +73,7 @@ class Probe:
         return cls(desktop_settings_dir(), address, rootless_socket(), error)
 
     def desktop_file(self) -> Path | None:
-        from backend.targets.desktop import desktop_settings_file
+        from backend.targets.locations import desktop_settings_file
 
         return desktop_settings_file(self.desktop_dir)
 
@@ -119,9 +117,12 @@ def is_rootless(info: dict[str, Any]) -> bool:
     return any(str(opt).startswith("name=rootless") for opt in info.get("SecurityOptions") or [])
 
 
-@dataclass(frozen=True)
-class TargetOption:
-    """One target as the General tab's chooser shows it."""
+class TargetOption(NamedTuple):
+    """One target as the General tab's chooser shows it.
+
+    A NamedTuple, not a frozen dataclass: this module loads before the GUI's first paint, and a
+    frozen dataclass costs ~0.5 ms to create (benchmarks/gui_startup.py).
+    """
 
     name: str
     title: str
@@ -129,7 +130,7 @@ class TargetOption:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self._asdict())
 
 
 # --- choosing --------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def build_target(name: str, profile: Profile, dockerd: str | os.PathLike | None,
 
 def detect(profile: Profile, dockerd: str | os.PathLike | None = None, probe: Probe | None = None) -> Target:
     """``auto``: Docker Desktop, else a system or rootless engine that answers, else managed."""
-    from backend.targets.service import socket_path
+    from backend.targets.locations import socket_path
 
     probe = probe or Probe.from_environment()
     desktop = probe.desktop_file()
@@ -230,7 +231,8 @@ def available_targets(
     """Every target, whether it can be used here, and why (for the General tab's chooser)."""
     from backend.targets.managed import ManagedTarget
     from backend.targets.rootless import rootless_config_path
-    from backend.targets.service import find_dockerd, socket_path
+    from backend.targets.locations import socket_path
+    from backend.targets.service import find_dockerd
 
     probe = probe or Probe.from_environment()
     options = [TargetOption("auto", TARGET_TITLES["auto"], True, f"picks: {detect(profile, dockerd, probe).name}")]

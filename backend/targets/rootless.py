@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from backend.targets.locations import rootless_socket
 from backend.targets.service import ServiceTarget
 
 
@@ -18,12 +19,6 @@ def rootless_config_path(env: dict[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path(env.get("HOME", str(Path.home()))) / ".config"
     return base / "docker" / "daemon.json"
-
-
-def rootless_socket(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    runtime = Path(env["XDG_RUNTIME_DIR"]) if env.get("XDG_RUNTIME_DIR") else Path(f"/run/user/{os.getuid()}")
-    return runtime / "docker.sock"
 
 
 def rootless_data_root(env: dict[str, str] | None = None) -> Path:

@@ -27,13 +27,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 from backend.daemon_config import DaemonConfig
 from backend.engine.api import EngineClient
 from backend.engine.dockerd_log import last_error_line
 from backend.errors import ConfigError, EngineError
 from backend.stores import SYSTEM_CONTAINERD_ROOT, Store, StoreRoots, live_store, store_roots
+from backend.targets.locations import socket_path
 
 RESTART_ENV = "STORESWITCH_RESTART_CMD"
 STOP_ENV = "STORESWITCH_STOP_CMD"
@@ -51,11 +51,6 @@ def command_from_env(var: str, env: dict[str, str] | None = None) -> list[str] |
     except ValueError as exc:
         raise ConfigError(f"{var}={text!r} cannot be split into arguments ({exc}); quote it like a shell would") from exc
     return args
-
-
-def socket_path(host: str) -> Path | None:
-    url = urlparse(host)
-    return Path(url.path) if url.scheme == "unix" and url.path else None
 
 
 def find_dockerd(explicit: str | os.PathLike | None = None) -> Path | None:

@@ -36,15 +36,14 @@ from pathlib import Path
 
 from backend.atomic import write_atomic
 from backend.daemon_config import DaemonConfig, parse, render, set_store
-from backend.engine.address import EngineAddress, resolve_address
 from backend.errors import ConfigError, EngineError, SwitchError
 from backend.privileged_helper import EXIT_OK, EXIT_RESTART_FAILED
 from backend.stores import Store, configured_store
+from backend.targets.locations import SYSTEM_HOST_ENV as HOST_ENV, system_address
 from backend.targets.service import ServiceTarget
 
 SYSTEM_CONFIG = Path("/etc/docker/daemon.json")
 CONFIG_ENV = "STORESWITCH_SYSTEM_CONFIG"
-HOST_ENV = "STORESWITCH_SYSTEM_HOST"
 HELPER_ENV = "STORESWITCH_HELPER"
 HELPER_PATH = Path("/usr/libexec/storeswitch/storeswitch-helper")
 HELPER_TIMEOUT = 600  # includes the time a person takes to type a password
@@ -53,15 +52,6 @@ HELPER_TIMEOUT = 600  # includes the time a person takes to type a password
 def system_config_path(env: dict[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     return Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else SYSTEM_CONFIG
-
-
-def system_address(env: dict[str, str] | None = None) -> EngineAddress:
-    """The docker CLI's address rules, with ``STORESWITCH_SYSTEM_HOST`` in place of the default socket."""
-    env = dict(os.environ if env is None else env)
-    address = resolve_address(env=env)
-    if address.source == "default socket" and env.get(HOST_ENV):
-        return EngineAddress(env[HOST_ENV], HOST_ENV)
-    return address
 
 
 def default_helper_command() -> list[str]:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 
 from gui import theme
 from gui.status_text import EngineSummary, store_name
-from gui.tasks import StatusReport
+from gui.task_results import StatusReport
 from gui.widgets import ActionRow, SettingsPage, ValueForm, escape, label, result_html
 
 REPORT_PLACEHOLDER = "The report is gathered when you open this page."

@@ -175,3 +175,24 @@ def test_no_journal_means_recovery_is_not_even_loaded(profile):
         "make_context(build_parser().parse_args(['--target', 'managed', 'status']))"
     )
     assert "backend.recovery" not in loaded and "filelock" not in loaded
+
+
+def test_auto_detection_without_docker_loads_no_other_target(tmp_path):
+    """The GUI's first paint waits for ``auto``: on a machine with no engine it needs only the managed target."""
+    env = {
+        "STORESWITCH_PROFILE": str(tmp_path / "profile"),
+        "STORESWITCH_DESKTOP_DIR": str(tmp_path / "no-desktop"),
+        "STORESWITCH_SYSTEM_HOST": f"unix://{tmp_path}/no-system.sock",
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        "DOCKER_CONFIG": str(tmp_path / "docker"),
+    }
+    loaded = _fresh_modules(
+        "import os\nos.environ.update(" + repr(env) + ")\nos.environ.pop('DOCKER_HOST', None)\n"
+        "from backend.profile import Profile\nfrom backend.targets.detect import choose_target\n"
+        "assert choose_target('auto', Profile.resolve(None)).name == 'managed'"
+    )
+    assert "backend.targets.managed" in loaded
+    others = {"backend.targets.desktop", "backend.targets.system", "backend.targets.rootless",
+              "backend.targets.service", "backend.privileged_helper", "migration.desktop_settings"}
+    assert not others & loaded
+    assert not {"subprocess", "backend.engine.install"} & loaded  # loaded when first used
