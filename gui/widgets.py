@@ -62,6 +62,33 @@ def repolish(widget: QWidget) -> None:
         style.polish(widget)
 
 
+def button(text: str, name: str, accessible: str, tooltip: str = "") -> QPushButton:
+    """A push button with its objectName (the automation contract) and accessible name set."""
+    w = QPushButton(text)
+    w.setObjectName(name)
+    w.setAccessibleName(accessible)
+    if tooltip:
+        w.setToolTip(tooltip)
+    return w
+
+
+def button_row(*widgets: QWidget, last_stretches: bool = False) -> QWidget:
+    """Buttons side by side at the left of a page; the row's free space is after them.
+
+    With *last_stretches*, the last widget (a label saying what the buttons did) takes that space.
+    """
+    row_widget = QWidget()
+    row = QHBoxLayout(row_widget)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(10)
+    for w in widgets[:-1]:
+        row.addWidget(w)
+    row.addWidget(widgets[-1], 1 if last_stretches else 0)
+    if not last_stretches:
+        row.addStretch(1)
+    return row_widget
+
+
 def rule() -> QFrame:
     line = QFrame()
     line.setProperty("role", "rule")

@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from backend.profile import Profile
 from backend.targets.base import Target
 from gui.status_text import EngineSummary, store_name
 from gui.target_choice import TargetChoice
-from gui.widgets import Notice, SettingsPage, ValueForm, label
+from gui.widgets import Notice, SettingsPage, ValueForm, button, button_row, label
 
 if TYPE_CHECKING:
     from backend.status import Status
@@ -32,19 +31,12 @@ class GeneralPage(SettingsPage):
         self.notice = Notice("info", name="engineNotice")
         self.notice.setVisible(False)
         self.add(self.notice)
-        actions = QWidget()
-        row = QHBoxLayout(actions)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.start_button = QPushButton("Start engine")
-        self.start_button.setObjectName("startEngineButton")
-        self.start_button.setAccessibleName("Start engine")
-        self.start_button.setToolTip("Start the managed dockerd (the same as `storeswitch engine start`)")
+        self.start_button = button("Start engine", "startEngineButton", "Start engine",
+                                   "Start the managed dockerd (the same as `storeswitch engine start`)")
         self.start_button.clicked.connect(self.startEngineRequested)
-        row.addWidget(self.start_button)
-        row.addStretch(1)
-        self.actions = actions
-        actions.setVisible(False)
-        self.add(actions)
+        self.actions = button_row(self.start_button)
+        self.actions.setVisible(False)
+        self.add(self.actions)
 
         self.add_section("Engine")
         self.target_choice = TargetChoice(choice)

@@ -16,12 +16,12 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gui import theme
 from gui.status_text import EngineSummary, store_name
 from gui.task_results import StatusReport
-from gui.widgets import ActionRow, SettingsPage, ValueForm, escape, label, result_html
+from gui.widgets import ActionRow, SettingsPage, ValueForm, button, button_row, escape, label, result_html
 
 REPORT_PLACEHOLDER = "The report is gathered when you open this page."
 REPORT_MIN_LINES, REPORT_MAX_LINES = 12, 36
@@ -54,16 +54,9 @@ class TroubleshootPage(SettingsPage):
         for key in self.state.values:
             self.state.set(key, "checking…")
         self.add(self.state)
-        buttons = QWidget()
-        row = QHBoxLayout(buttons)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.refresh_button = QPushButton("Check again")
-        self.refresh_button.setObjectName("refreshStatusButton")
-        self.refresh_button.setAccessibleName("Check the engine again")
+        self.refresh_button = button("Check again", "refreshStatusButton", "Check the engine again")
         self.refresh_button.clicked.connect(self.refreshRequested)
-        row.addWidget(self.refresh_button)
-        row.addStretch(1)
-        self.add(buttons)
+        self.add(button_row(self.refresh_button))
 
         self.add_section("Actions")
         self.restart = ActionRow(
@@ -91,26 +84,15 @@ class TroubleshootPage(SettingsPage):
                                  "stores (the hidden one read from disk), the last switches, the known issues "
                                  "and the host. Secrets are removed.", "help")
         self.add(self.report_help)
-        tools = QWidget()
-        trow = QHBoxLayout(tools)
-        trow.setContentsMargins(0, 0, 0, 0)
-        trow.setSpacing(10)
-        self.copy_button = QPushButton("Copy report")
-        self.copy_button.setObjectName("copyDiagnosticsButton")
-        self.copy_button.setAccessibleName("Copy the diagnostics report")
-        self.copy_button.setToolTip("Copy the report below to the clipboard, to paste into a support request")
+        self.copy_button = button("Copy report", "copyDiagnosticsButton", "Copy the diagnostics report",
+                                  "Copy the report below to the clipboard, to paste into a support request")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copyRequested)
-        trow.addWidget(self.copy_button)
-        self.report_button = QPushButton("Refresh report")
-        self.report_button.setObjectName("refreshDiagnosticsButton")
-        self.report_button.setAccessibleName("Gather the diagnostics report again")
+        self.report_button = button("Refresh report", "refreshDiagnosticsButton", "Gather the diagnostics report again")
         self.report_button.clicked.connect(self.reportRequested)
-        trow.addWidget(self.report_button)
         self.report_state = label("", "help", name="diagnosticsState")
         self.report_state.setAccessibleName("Diagnostics report state")
-        trow.addWidget(self.report_state, 1)
-        self.add(tools)
+        self.add(button_row(self.copy_button, self.report_button, self.report_state, last_stretches=True))
         self.report = QPlainTextEdit()
         self.report.setObjectName("diagnosticsView")
         self.report.setAccessibleName("Diagnostics report")
