@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from backend.targets.detect import TARGET_NAMES, TARGET_TITLES
 from gui import theme
@@ -29,12 +29,7 @@ class TargetChoice(QWidget):
 
     def __init__(self, choice: str) -> None:
         super().__init__()
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(6)
-        grid.setColumnMinimumWidth(0, ValueForm.KEY_WIDTH)
-        grid.setColumnStretch(1, 1)
+        grid = ValueForm.grid(self, row_spacing=6)
         caption = label("Target", "formKey", wrap=False)
         grid.addWidget(caption, 0, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.combo = QComboBox()

@@ -190,14 +190,23 @@ class ValueForm(QWidget):
 
     KEY_WIDTH = 150
 
-    def __init__(self, rows: list[tuple[str, str]], prefix: str) -> None:
-        super().__init__()
-        grid = QGridLayout(self)
+    @classmethod
+    def grid(cls, owner: QWidget, row_spacing: int = 8) -> QGridLayout:
+        """A form's grid on *owner*: keys in a column ``KEY_WIDTH`` wide, values in the rest.
+
+        Other key/value rows (the General tab's target chooser) use it to line up with the forms.
+        """
+        grid = QGridLayout(owner)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(8)
-        grid.setColumnMinimumWidth(0, self.KEY_WIDTH)
+        grid.setVerticalSpacing(row_spacing)
+        grid.setColumnMinimumWidth(0, cls.KEY_WIDTH)
         grid.setColumnStretch(1, 1)
+        return grid
+
+    def __init__(self, rows: list[tuple[str, str]], prefix: str) -> None:
+        super().__init__()
+        grid = self.grid(self)
         self.values: dict[str, QLabel] = {}
         for row, (key, caption) in enumerate(rows):
             k = label(caption, "formKey", wrap=False)
