@@ -5,16 +5,16 @@ a palette whose highlight is the accent colour, so Fusion's checkboxes and focus
 buttons. Widgets pick their variant with a ``role`` dynamic property (``role="title"``,
 ``role="primary"`` ...) instead of per-widget style strings, which keeps the look in this file.
 
-The window's text size (``FONT_PX``) is a font set on the window, which every widget in it
-inherits, not a stylesheet rule: a ``font-size`` in the stylesheet is applied widget by widget
+The text size (``FONT_PX``) is the application's font, which every widget inherits (dialogs
+too), not a stylesheet rule: a ``font-size`` in the stylesheet is applied widget by widget
 (stylesheet fonts do not propagate), and one for every QLabel, QCheckBox and QPushButton made
 the first paint ~10 ms slower (benchmarks/gui_startup.py). The stylesheet sets sizes only where
 a role differs (titles, section headers, badges, the section list).
 
-Every complex control in the window has rules here (scroll bars included): one the stylesheet
-does not describe is drawn by Fusion through the stylesheet style, which for a scroll bar cost
-~4 ms a paint and ~5 ms of the first layout (benchmarks/gui_startup.py); drawn from the rules it
-costs next to nothing, and the thin scroll bars suit the look.
+Scroll bars have rules here: one the stylesheet does not describe is drawn by Fusion through the
+stylesheet style, which cost ~4 ms a paint and ~5 ms of the first layout per scroll bar shown
+(benchmarks/gui_startup.py); drawn from the rules it costs next to nothing, and the thin scroll
+bars suit the look.
 """
 
 from __future__ import annotations
@@ -127,10 +127,10 @@ QFrame[role="issueCard"] QLabel {{ background: transparent; }}
 
 
 def apply_app_font() -> None:
-    """Make ``FONT_PX`` the application's font, before the window exists (see the module docstring).
+    """Make ``FONT_PX`` the application's font (see the module docstring).
 
-    Before: a font changed under existing widgets reaches them through posted events, after
-    their layouts were computed at the old size.
+    Called before the window's widgets exist: a font changed under existing widgets reaches them
+    through posted events, after their layouts were computed at the old size.
     """
     app = QApplication.instance()
     if app is not None and app.font().pixelSize() != FONT_PX:
