@@ -5,11 +5,11 @@ a palette whose highlight is the accent colour, so Fusion's checkboxes and focus
 buttons. Widgets pick their variant with a ``role`` dynamic property (``role="title"``,
 ``role="primary"`` ...) instead of per-widget style strings, which keeps the look in this file.
 
-The text size (``FONT_PX``) is the application's font, which every widget inherits (dialogs
-too), not a stylesheet rule: a ``font-size`` in the stylesheet is applied widget by widget
-(stylesheet fonts do not propagate), and one for every QLabel, QCheckBox and QPushButton made
-the first paint ~10 ms slower (benchmarks/gui_startup.py). The stylesheet sets sizes only where
-a role differs (titles, section headers, badges, the section list).
+The text size (``FONT_PX``) is the application's font, which every widget inherits (dialogs,
+combo boxes and progress text too), not a stylesheet rule: stylesheet fonts do not propagate, so
+the sheet needed a ``font-size`` for every QLabel, QCheckBox and QPushButton, and that rule
+outranked the sizes meant for the checkbox and the app name. The stylesheet sets sizes only
+where a role differs (titles, section headers, badges, the section list).
 
 Scroll bars have rules here: one the stylesheet does not describe is drawn by Fusion through the
 stylesheet style, which cost ~4 ms a paint and ~5 ms of the first layout per scroll bar shown
