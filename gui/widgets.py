@@ -89,6 +89,16 @@ def button_row(*widgets: QWidget, last_stretches: bool = False) -> QWidget:
     return row_widget
 
 
+def busy_bar() -> QProgressBar:
+    """A thin, endless progress bar: something slow is running (its words go in a label beside it)."""
+    bar = QProgressBar()
+    bar.setRange(0, 0)
+    bar.setTextVisible(False)
+    bar.setFixedSize(72, 6)
+    bar.setProperty("role", "busyBar")
+    return bar
+
+
 def rule() -> QFrame:
     line = QFrame()
     line.setProperty("role", "rule")
@@ -344,11 +354,7 @@ class ActionRow(QFrame):
         box.addLayout(top)
         status = QHBoxLayout()
         status.setSpacing(10)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setFixedSize(72, 6)
-        self.busy.setProperty("role", "busyBar")
+        self.busy = busy_bar()
         self.busy.setVisible(False)
         status.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignVCenter)
         self.result = label("", name=result_name)

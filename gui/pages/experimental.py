@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from backend.stores import Store
 from gui import theme
 from gui.draft import SettingsDraft
 from gui.fields import CONTAINERD_STORE_DOCS, FEEDBACK_URL, USE_CONTAINERD
-from gui.widgets import ActionRow, Notice, SettingsPage, escape, label, link
+from gui.widgets import ActionRow, Notice, SettingsPage, busy_bar, escape, label, link
 
 BETA_TEXT = (
     "<b>The containerd image store is in beta.</b> It is not recommended for production "
@@ -170,11 +170,7 @@ class ExperimentalPage(SettingsPage):
         prow = QHBoxLayout(self.impact_progress)
         prow.setContentsMargins(0, 0, 0, 0)
         prow.setSpacing(10)
-        self.impact_bar = QProgressBar()
-        self.impact_bar.setRange(0, 0)
-        self.impact_bar.setTextVisible(False)
-        self.impact_bar.setFixedSize(72, 6)
-        self.impact_bar.setProperty("role", "busyBar")
+        self.impact_bar = busy_bar()
         prow.addWidget(self.impact_bar, 0, Qt.AlignmentFlag.AlignVCenter)
         self.impact_step = label("", "help", name="switchImpactProgress")
         self.impact_step.setAccessibleName("Reading the stores")
