@@ -93,15 +93,7 @@ class TroubleshootPage(SettingsPage):
         self.report_state = label("", "help", name="diagnosticsState")
         self.report_state.setAccessibleName("Diagnostics report state")
         self.add(button_row(self.copy_button, self.report_button, self.report_state, last_stretches=True))
-        self.report = QPlainTextEdit()
-        self.report.setObjectName("diagnosticsView")
-        self.report.setAccessibleName("Diagnostics report")
-        self.report.setReadOnly(True)
-        self.report.setTabChangesFocus(True)
-        self.report.setFont(theme.monospace_font())
-        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.report.setMinimumHeight(240)
-        self.report.setPlaceholderText(REPORT_PLACEHOLDER)
+        self.report = _text_view("diagnosticsView", "Diagnostics report", 240, REPORT_PLACEHOLDER)
         self.add(self.report)
 
         self.add_section("Last switch")
@@ -110,15 +102,7 @@ class TroubleshootPage(SettingsPage):
         self.add(self.last_switch)
 
         self.add_section("Engine log (last lines)")
-        self.log = QPlainTextEdit()
-        self.log.setObjectName("engineLogView")
-        self.log.setAccessibleName("Engine log")
-        self.log.setReadOnly(True)
-        self.log.setTabChangesFocus(True)
-        self.log.setFont(theme.monospace_font())
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.log.setMinimumHeight(160)
-        self.log.setPlaceholderText("The engine has not written a log yet.")
+        self.log = _text_view("engineLogView", "Engine log", 160, "The engine has not written a log yet.")
         self.add(self.log)
         self.finish()
 
@@ -209,3 +193,17 @@ class TroubleshootPage(SettingsPage):
         self.report.setPlaceholderText(REPORT_PLACEHOLDER)
         self.copy_button.setEnabled(False)
         self.report_state.setText("")
+
+
+def _text_view(name: str, accessible: str, min_height: int, placeholder: str) -> QPlainTextEdit:
+    """A read-only monospace text to read and copy (the report, the engine log); Tab moves on."""
+    view = QPlainTextEdit()
+    view.setObjectName(name)
+    view.setAccessibleName(accessible)
+    view.setReadOnly(True)
+    view.setTabChangesFocus(True)
+    view.setFont(theme.monospace_font())
+    view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    view.setMinimumHeight(min_height)
+    view.setPlaceholderText(placeholder)
+    return view
