@@ -16,7 +16,7 @@ each other down (first paint ~7 ms later than one after the other). For
 ``--wait`` seconds (default 5) so the picture shows the real state, and paints what it has when
 the time is up ("Checking the engine…"); ``--wait 0`` renders the very first paint.
 
-``main`` builds the window lazily (``create_window(argv, lazy=True)``): the page it opens on
+``main`` builds the window lazily (what ``create_window(argv, lazy=True)`` does): the page it opens on
 before the first paint, the other pages and the first checks right after it (see
 :mod:`gui.window`). ``create_window(argv)``, the QA entry point, builds everything at once.
 """
@@ -106,7 +106,11 @@ def create_window(argv: list[str] | None = None, *, lazy: bool = False):
     returns; with *lazy* (``main`` uses it) only the ``--tab`` page does, the others are built
     after the window's first paint (see :mod:`gui.window`).
     """
-    args = build_parser().parse_args(list(argv or []))
+    return _window_for(build_parser().parse_args(list(argv or [])), lazy)
+
+
+def _window_for(args: argparse.Namespace, lazy: bool):
+    """:func:`create_window` for arguments already parsed (``main`` parses them once for both)."""
     from backend.profile import Profile
 
     profile = Profile.resolve(args.profile)
@@ -220,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        if not args.size:
-            argv += ["--size", "x".join(map(str, SIZE_DEFAULT))]
+        args.size = args.size or SIZE_DEFAULT
     elif reason := no_display_reason():
         print(f"storeswitch-gui: {reason}", file=sys.stderr)
         return 1
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Lazy (only the shown page before the first paint) unless a screenshot waits for the
         # first checks: that one has a single paint, after every page exists anyway.
-        window = create_window(argv, lazy=not (args.screenshot and args.wait > 0))
+        window = _window_for(args, lazy=not (args.screenshot and args.wait > 0))
     except (StoreswitchError, ValueError) as exc:
         print(f"storeswitch-gui: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
