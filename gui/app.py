@@ -172,20 +172,10 @@ def _detect_in_background(name: str | None, profile, dockerd: str | None) -> Det
 
 def chosen_name(name: str | None, profile) -> str:
     """The target as the user chose it, for the General tab: --target, STORESWITCH_TARGET, the saved one, or auto."""
-    from backend.targets.detect import TARGET_ENV, TARGET_NAMES
+    from backend.targets.detect import TARGET_NAMES, user_choice
 
-    if name:
-        return name
-    if os.environ.get(TARGET_ENV) in TARGET_NAMES:
-        return os.environ[TARGET_ENV]
-    from backend.errors import ConfigError
-    from backend.settings import Settings
-
-    try:
-        saved = Settings.load(profile.settings_path).get("target")
-    except (ConfigError, OSError):
-        return "auto"
-    return saved if saved in TARGET_NAMES else "auto"
+    name = user_choice(name, profile)[0]
+    return name if name in TARGET_NAMES else "auto"
 
 
 def save_screenshot(window, path: Path, wait: float) -> int:

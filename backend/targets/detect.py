@@ -141,14 +141,7 @@ def choose_target(
     probe: Probe | None = None,
 ) -> Target:
     """The target for *name* (None: STORESWITCH_TARGET, the saved choice, then auto)."""
-    source = "--target"
-    if not name and os.environ.get(TARGET_ENV):
-        name, source = os.environ[TARGET_ENV], TARGET_ENV
-    note = ""
-    if not name:
-        name, note = _saved_choice(profile)
-        source = "the target saved in storeswitch's settings (General tab)"
-    name = name or "auto"
+    name, source, note = user_choice(name, profile)
     if name not in TARGET_NAMES:
         raise StoreswitchError(f"unknown target {name!r}; choose one of: {', '.join(TARGET_NAMES)}")
     if name != "auto":
@@ -158,6 +151,20 @@ def choose_target(
     if note:
         target.reason += f" ({note})"
     return target
+
+
+def user_choice(name: str | None, profile: Profile) -> tuple[str, str, str]:
+    """The target as the user chose it: (name or ``auto``, where the choice came from, a note).
+
+    *name* (``--target``) first, then ``STORESWITCH_TARGET``, then the target saved by the General
+    tab; the note says why a saved choice was not used. The name is not checked here.
+    """
+    if name:
+        return name, "--target", ""
+    if os.environ.get(TARGET_ENV):
+        return os.environ[TARGET_ENV], TARGET_ENV, ""
+    saved, note = _saved_choice(profile)
+    return saved or "auto", "the target saved in storeswitch's settings (General tab)", note
 
 
 def build_target(name: str, profile: Profile, dockerd: str | os.PathLike | None, reason: str) -> Target:
