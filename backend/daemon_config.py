@@ -1,22 +1,28 @@
-"""daemon.json: read strictly, edit one key, write atomically, restore byte for byte.
+"""daemon.json: read strictly, edit one key as text, write atomically, restore byte for byte.
 
 The file belongs to Docker and the user; storeswitch changes only
 ``features.containerd-snapshotter`` (and ``storage-driver`` when a snapshotter is chosen, or
 when its value names something the new store does not have: :func:`plan_storage_driver`) and
-keeps every other key, nested or unknown, with its value and order. The original bytes are kept
-so that a refused switch restores the file exactly. A file that does not parse is refused with
-its path, line and column, and never written.
+keeps every other byte: keys, order, indent, one-line objects, ``\\u`` escapes, a BOM, CRLF
+(:func:`edit_store`, over :mod:`backend.json_text`). The original bytes are kept so that a refused
+switch restores the file exactly. A file that does not parse, or whose store key is not a JSON
+boolean (dockerd refuses ``"true"`` and ``1`` too), is refused with its path, and never written. A
+symbolic link is written through to the file it points to, which stays a link
+(:func:`write_config`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backend.atomic import write_atomic
 from backend.errors import ConfigError
+from backend.fs_errors import file_error
+from backend.json_text import insert_member, object_at, remove_member, replace_value, top_object
 from backend.snapshotters import check_name
 from backend.stores import (
     CLASSIC_GRAPH_DRIVERS,
@@ -58,7 +64,7 @@ class DaemonConfig:
 
     def with_store(self, store: Store, snapshotter: str | None = None) -> bytes:
         """The file's new bytes with the store set and everything else kept."""
-        return render(set_store(self.data, store, snapshotter))
+        return edit_store(self.raw, self.data, store, snapshotter)
 
     @property
     def storage_driver(self) -> str | None:
@@ -70,14 +76,42 @@ class DaemonConfig:
         return plan_storage_driver(self.data, store, snapshotter)
 
     def write(self, content: bytes) -> None:
-        write_atomic(self.path, content, mode=0o644)
+        write_config(self.path, content)
 
     def restore(self) -> None:
         """Put the original bytes back (or remove the file if there was none)."""
-        if self.raw is None:
-            self.path.unlink(missing_ok=True)
+        write_config(self.path, self.raw)
+
+
+MAX_DEPTH_WORDS = "nested too deeply for Python's JSON reader (thousands of levels of { or [)"
+
+
+def write_config(path: Path, content: bytes | None) -> bool:
+    """Make *path* hold *content* (None: no file); False when it already did (nothing is written).
+
+    A symbolic link is written through: the new bytes replace the file it points to (temp file
+    in that file's directory, fsync, rename), so the link stays and the engine goes on reading the
+    user's file. An OSError becomes a :class:`FileError` naming the path and the next step.
+    """
+    path = Path(path)
+    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        current = real.read_bytes()
+    except FileNotFoundError:
+        current = None
+    except OSError:
+        current = b"" if content is None else None  # unreadable: write (or remove) anyway
+    if current == content:
+        return False
+    try:
+        if content is None:
+            real.unlink(missing_ok=True)
         else:
-            write_atomic(self.path, self.raw)
+            write_atomic(real, content, mode=0o644)
+    except OSError as exc:
+        raise file_error(exc, real, "writing the engine's config" if content is not None else "removing the engine's config",
+                         f"{path} was not changed") from exc
+    return True
 
 
 def parse(raw: bytes | str, name: str = "daemon.json") -> dict[str, Any]:
@@ -91,6 +125,9 @@ def parse(raw: bytes | str, name: str = "daemon.json") -> dict[str, Any]:
         return {}
     try:
         data = json.loads(text)
+    except RecursionError as exc:
+        raise ConfigError(f"{name}: {MAX_DEPTH_WORDS}; no Docker config needs that. "
+                          "The file was left untouched; fix it and try again.") from exc
     except json.JSONDecodeError as exc:
         line, column, what = exc.lineno, exc.colno, exc.msg
         comma = _trailing_comma(text, exc.pos)
@@ -104,7 +141,28 @@ def parse(raw: bytes | str, name: str = "daemon.json") -> dict[str, Any]:
         ) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: must hold a JSON object {{...}}, found {_json_kind(data)}")
+    check_store_key(data, name)
     return data
+
+
+def check_store_key(data: dict[str, Any], name: str = "daemon.json") -> None:
+    """``features`` must be an object and the store key a boolean, as dockerd reads them.
+
+    dockerd refuses ``"containerd-snapshotter": "true"`` (or ``1``) when it starts; reading it as
+    "not true, so classic" would misreport the store and a switch would silently rewrite it.
+    """
+    features = data.get("features")
+    if features is None:
+        return
+    if not isinstance(features, dict):
+        raise ConfigError(f"{name}: key 'features' must be an object {{...}}, found {_json_kind(features)} "
+                          f"({json.dumps(features)}); dockerd refuses this file too. Fix it and try again.")
+    if FEATURE_KEY in features and not isinstance(features[FEATURE_KEY], bool):
+        value = features[FEATURE_KEY]
+        raise ConfigError(
+            f"{name}: key 'features'.'{FEATURE_KEY}' must be true or false (without quotes), found "
+            f"{json.dumps(value)} ({_json_kind(value)}); dockerd refuses this file too. Fix it and try again."
+        )
 
 
 def _trailing_comma(text: str, pos: int) -> int | None:
@@ -197,6 +255,47 @@ def plan_storage_driver(data: dict[str, Any], store: Store, snapshotter: str | N
             "its default and the counterpart of overlay2"
         ))
     return StorageDriverPlan(before, before)
+
+
+def edit_store(raw: bytes | None, data: dict[str, Any], store: Store, snapshotter: str | None = None) -> bytes:
+    """*raw* asking for *store*, edited as text: only the store key (and ``storage-driver`` as
+    :func:`plan_storage_driver` decides) changes; every other byte stays. A missing key is
+    inserted the way its object writes its members. Checked: the result must mean exactly what
+    :func:`set_store` means, else the file is rendered afresh (never wrong, only less pretty).
+    """
+    wanted = set_store(data, store, snapshotter)
+    if raw is None or not raw.strip(b"\xef\xbb\xbf \t\r\n"):
+        return render(wanted)
+    text = raw.decode("utf-8")
+    on = store is Store.CONTAINERD
+    top = top_object(text)
+    features = top.last("features")
+    if features is None:
+        text = insert_member(text, top, "features", {FEATURE_KEY: on})
+    else:
+        obj = object_at(text, features.value_start)
+        member = obj.last(FEATURE_KEY)
+        if member is None:
+            text = insert_member(text, obj, FEATURE_KEY, on)
+        elif data["features"][FEATURE_KEY] is not on:
+            text = replace_value(text, member, "true" if on else "false")
+    plan = plan_storage_driver(data, store, snapshotter)
+    if plan.changed:
+        top = top_object(text)
+        if plan.after is None:
+            while (member := top.last(STORAGE_DRIVER_KEY)) is not None:
+                text = remove_member(text, top, member)
+                top = top_object(text)
+        elif (member := top.last(STORAGE_DRIVER_KEY)) is not None:
+            text = replace_value(text, member, json.dumps(plan.after))
+        else:
+            text = insert_member(text, top, STORAGE_DRIVER_KEY, plan.after)
+    new = text.encode("utf-8")
+    try:
+        same = json.loads(text.removeprefix("\ufeff")) == wanted
+    except ValueError:
+        same = False
+    return new if same else render(wanted)
 
 
 def render(data: dict[str, Any]) -> bytes:

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.atomic import write_atomic
-from backend.daemon_config import parse, render, set_store
+from backend.daemon_config import edit_store, parse, set_store
 from backend.errors import ConfigError
 from backend.stores import Store, configured_store
 
@@ -188,7 +188,7 @@ def switch(path: Path, store: Store) -> bool:
     """Ask daemon.json for *store*; True when the file changed."""
     raw, data = read_current(path)
     try:
-        new = render(set_store(data, store))
+        new = edit_store(raw, data, store)
     except ConfigError as exc:
         raise Refused(f"refused: {exc}") from exc
     if new == raw:

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from backend.atomic import write_atomic
+from backend.daemon_config import write_config
 from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
 from backend.profile import Profile
@@ -312,10 +312,8 @@ def restore_config(target: Target, original: bytes | None) -> None:
     restore = getattr(target, "restore_config", None)
     if restore is not None:
         restore(original)
-    elif original is None:
-        target.config_path.unlink(missing_ok=True)
     else:
-        write_atomic(target.config_path, original)
+        write_config(target.config_path, original)  # nothing written when it already holds them
 
 
 def engine_runs(target: Target, store: Store) -> bool:

@@ -35,7 +35,7 @@ import subprocess
 from pathlib import Path
 
 from backend.atomic import write_atomic
-from backend.daemon_config import DaemonConfig, parse, render, set_store
+from backend.daemon_config import DaemonConfig, edit_store, parse
 from backend.errors import ConfigError, EngineError, SwitchError
 from backend.privileged_helper import EXIT_OK, EXIT_RESTART_FAILED
 from backend.stores import Store, configured_store
@@ -196,7 +196,7 @@ class HelperDaemonConfig(DaemonConfig):
 
     def write(self, content: bytes) -> None:
         store = configured_store(parse(content, str(self.path)))
-        if content != render(set_store(self.data, store)):
+        if content != edit_store(self.raw, self.data, store):
             raise ConfigError(
                 f"these changes to {self.path} go beyond the image-store setting, which is all the privileged "
                 "helper writes: run storeswitch as root (sudo) to save them. Nothing was changed."
