@@ -5,7 +5,14 @@ Every decision lives in the backend modules; each subcommand is a small module i
 command runs, a switch that died is recovered (:mod:`backend.recovery`).
 
 Exit codes: 0 done; 1 failed or refused (the message says why); 2 bad usage; 3 another switch
-is in progress; 4 refused because a blocker known issue applies (``--force`` to override).
+is in progress; 4 refused because a blocker known issue applies (``--force`` to override);
+6 refused for another reason ``--force`` overrides (daemon.json holds edits the running engine
+never started with; the known-issue catalog cannot be loaded); 130 interrupted (SIGINT/SIGTERM:
+the switch finished or rolled back first, and the message says which).
+
+A file-system error that no command words itself (a full disk, a read-only directory) is still
+printed as a sentence naming the path and the next step (:mod:`backend.fs_errors`), never as a
+traceback. A damaged switch journal stops every command except ``diagnose``, which reports it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from backend.errors import StoreswitchError, SwitchInProgress
+from backend.errors import NeedsForce, StoreswitchError, SwitchInProgress, SwitchInterrupted
 from backend.global_options import add_global_options
 from backend.targets.detect import choose_target, target_for_recovery
 
@@ -27,6 +34,10 @@ if TYPE_CHECKING:
     from backend.targets.base import Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_BLOCKED = 0, 1, 2, 3, 4
+EXIT_NEEDS_FORCE = 6  # 5 is the administrator's policy refusal
+EXIT_INTERRUPTED = 130
+# Commands that still run when the switch journal is damaged (and report it): support needs them then.
+RUN_WITH_DAMAGED_JOURNAL = ("diagnose",)
 
 
 @dataclass
@@ -37,6 +48,7 @@ class Context:
     target: Target
     json: bool
     recovered: str | None = None
+    journal_problem: str | None = None  # a damaged journal, for the commands that run anyway
 
     def emit(self, data: dict[str, Any], human: list[str] | str) -> None:
         if self.json:
@@ -97,14 +109,20 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
 
     profile = Profile.resolve(args.profile)
     target = choose_target(args.target, profile, args.dockerd)
-    recovered = None
+    recovered = problem = None
     # Recovery has work only when a switch left its journal; without one (nearly always) its
     # modules (the switch, filelock) are not loaded here: a command that never switches never needs them.
     if recover and profile.journal_path.exists():
+        from backend.journal import JournalDamaged
         from backend.recovery import recover as run_recovery
 
-        recovered = run_recovery(target_for_recovery(target, profile, args.dockerd), profile)
-    return Context(profile, target, want_json, recovered)
+        try:
+            recovered = run_recovery(target_for_recovery(target, profile, args.dockerd), profile)
+        except JournalDamaged as exc:
+            if getattr(args, "command", None) not in RUN_WITH_DAMAGED_JOURNAL:
+                raise
+            problem = str(exc)
+    return Context(profile, target, want_json, recovered, problem)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,11 +155,19 @@ def _main(argv: list[str]) -> int:
         return args.run(args, ctx)
     except SwitchInProgress as exc:
         return _fail(exc, want_json, EXIT_BUSY)
+    except NeedsForce as exc:
+        return _fail(exc, want_json, EXIT_NEEDS_FORCE)
+    except SwitchInterrupted as exc:
+        return _fail(exc, want_json, EXIT_INTERRUPTED)
     except StoreswitchError as exc:
         return _fail(exc, want_json, EXIT_FAILED)
+    except OSError as exc:  # a file-system error no command worded: still a sentence, not a traceback
+        from backend.fs_errors import file_error
+
+        return _fail(file_error(exc, doing="reading or writing"), want_json, EXIT_FAILED)
     except KeyboardInterrupt:
         print("storeswitch: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _fail(exc: Exception, want_json: bool, code: int) -> int:

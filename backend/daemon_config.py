@@ -109,8 +109,7 @@ def write_config(path: Path, content: bytes | None) -> bool:
         else:
             write_atomic(real, content, mode=0o644)
     except OSError as exc:
-        raise file_error(exc, real, "writing the engine's config" if content is not None else "removing the engine's config",
-                         f"{path} was not changed") from exc
+        raise file_error(exc, real, "writing the engine's config" if content is not None else "removing the engine's config") from exc
     return True
 
 

@@ -43,3 +43,18 @@ class SwitchInProgress(SwitchError):
 
 class EngineNotInstalled(StoreswitchError):
     """No dockerd binary is available for the managed engine."""
+
+
+class NeedsForce(SwitchError):
+    """Refused for a reason other than a blocker known issue; ``--force`` overrides (exit 6).
+
+    Examples: daemon.json holds edits the running engine never started with; the known-issue
+    catalog cannot be loaded, so its blockers cannot be enforced.
+    """
+
+
+class SwitchInterrupted(SwitchError):
+    """SIGINT or SIGTERM arrived during a switch, which finished or rolled back first (exit 130).
+
+    The message says which, and what the engine runs now.
+    """

@@ -82,6 +82,10 @@ def encode(raw: bytes | None) -> str | None:
     return None if raw is None else base64.b64encode(raw).decode("ascii")
 
 
+class JournalDamaged(ConfigError):
+    """The journal exists but cannot be read; it is left in place (``diagnose`` still runs)."""
+
+
 class SwitchJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -97,7 +101,7 @@ class SwitchJournal:
             raise self._damaged("it does not hold a JSON object")
         version = data.get("schema_version", 0)
         if isinstance(version, int) and version > JOURNAL_SCHEMA:
-            raise ConfigError(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
+            raise JournalDamaged(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
         known = {f for f in JournalEntry.__dataclass_fields__}
         try:
             entry = JournalEntry(**{k: v for k, v in data.items() if k in known})
@@ -106,8 +110,8 @@ class SwitchJournal:
             raise self._damaged(f"a field is missing or wrong: {exc}") from exc
         return entry
 
-    def _damaged(self, why: str) -> ConfigError:
-        return ConfigError(
+    def _damaged(self, why: str) -> "JournalDamaged":
+        return JournalDamaged(
             f"{self.path}: the switch journal cannot be read ({why}); it was left in place. "
             "Check daemon.json and the engine by hand, then delete the journal."
         )

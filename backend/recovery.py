@@ -6,6 +6,12 @@ then either *finishes* the switch, when the engine already runs the new store wi
 config in place, or *rolls it back*: original daemon.json bytes restored, engine restarted on
 the old store (or left stopped if it was stopped before). Either way the journal is cleared and
 the outcome written to the history, so the user can see what happened.
+
+A switch killed while it verified the store leaves its probe image (``storeswitch-verify:<hex>``)
+in the store it tested; recovery removes every such image from the store the engine runs, before
+and after it finishes or rolls back (:func:`backend.verify.remove_probe_images`). A rollback
+writes daemon.json only when it does not already hold the original bytes, so a full disk cannot
+keep a recovery (and so every command) from running.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from backend.profile import Profile
 from backend.stores import Store
 from backend.switch import engine_runs, rollback, switch_lock
 from backend.targets.base import Target
+from backend.verify import remove_probe_images
 
 
 def recover(target: Target, profile: Profile) -> str | None:
@@ -36,6 +43,7 @@ def recover(target: Target, profile: Profile) -> str | None:
         if entry is None:
             return None
         to = Store(entry.to_store)
+        removed = remove_probe_images(target)
         if entry.last_step.index >= Step.ENGINE_STARTED.index and engine_runs(target, to) and _config_is(target, entry.new_config):
             message = f"finished an interrupted switch to the {to.title} (it had reached '{entry.step}')"
             outcome = "recovered"
@@ -43,13 +51,19 @@ def recover(target: Target, profile: Profile) -> str | None:
             message = f"finished an interrupted switch to the {to.title} (saved; restart pending)"
             outcome = "recovered"
         else:
-            state = rollback(target, entry)
+            state = rollback(target, entry, profile)
             message = f"rolled back an interrupted switch to the {to.title} (it had reached '{entry.step}'): {state}"
             outcome = "rolled-back"
+        removed += remove_probe_images(target)
+        if removed:
+            message += f"; removed the test image{'s' if len(removed) > 1 else ''} it left ({', '.join(removed)})"
         journal.clear()
-        SwitchHistory(profile.history_path).append(
-            HistoryEntry(time.time(), entry.from_store, entry.to_store, outcome, message, entry.target)
-        )
+        try:
+            SwitchHistory(profile.history_path).append(
+                HistoryEntry(time.time(), entry.from_store, entry.to_store, outcome, message, entry.target)
+            )
+        except OSError:
+            pass  # informative only: a full disk must not undo a finished recovery
         return message
     finally:
         lock.release()

@@ -7,7 +7,11 @@ and an engine log can hold):
   containing ``password``, ``passwd``, ``secret``, ``token``, ``credential``, ``apikey``,
   ``api_key``, ``private_key`` or ``privatekey`` (case-insensitive); every string inside it too;
 * the user and password of a URL (``http://user:pass@proxy:3128`` -> ``http://REDACTED@proxy:3128``),
-  wherever it appears, in JSON values or in free text;
+  wherever it appears, in JSON values or in free text. The userinfo runs to the *last* ``@``
+  before the end of the URL: dockerd accepts a password with an unencoded ``@``, ``:`` or ``/``
+  (``http://carol:Pa@ss@proxy:3128``), and stopping at the first ``@`` leaked the rest. A proxy
+  or mirror value without a scheme (``carol:pw@proxy:3128``, which Go's proxy reader accepts)
+  loses everything before its last ``@`` too;
 * in free text (a log): ``NAME=value`` where NAME names a secret (``GITHUB_TOKEN=...``,
   ``DB_PASSWORD=...``), ``Authorization: Basic|Bearer ...``, and ``"password": "..."`` style pairs.
 
@@ -32,7 +36,10 @@ _SECRET_EXACT = {"auth", "identitytoken", "registrytoken", "pass", "pwd", "autho
 _SECRET_PARTS = ("password", "passwd", "secret", "token", "credential", "apikey", "api_key", "private_key", "privatekey", "passphrase")
 
 # scheme://user[:password]@host -- the userinfo part is dropped whole
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^\s/@\"'<>]+)@")
+# (greedy: to the last "@" before whitespace or a quote; over-redacting a path is the safe mistake)
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^\s\"'<>]+)@")
+_BARE_USERINFO = re.compile(r"^(?P<userinfo>[^\s\"'<>]+)@(?P<host>[^\s@\"'<>/]+)$")
+_URL_KEY_PARTS = ("proxy", "mirror")
 _ENV_SECRET = re.compile(
     r"(?P<name>\b[A-Za-z0-9_.\-]*(?:PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|API_?KEY|PRIVATE_?KEY)[A-Za-z0-9_.\-]*)"
     r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)",
@@ -73,18 +80,20 @@ class Redactor:
         self.redact_json(obj)
 
     # --- structured ---------------------------------------------------------------------
-    def redact_json(self, obj: Any, secret: bool = False) -> Any:
+    def redact_json(self, obj: Any, secret: bool = False, url_key: bool = False) -> Any:
         """A copy of *obj* with secret values replaced by ``REDACTED``; keys and shape kept."""
         if isinstance(obj, dict):
-            return {k: self.redact_json(v, secret or is_secret_key(k)) for k, v in obj.items()}
+            return {k: self.redact_json(v, secret or is_secret_key(k), url_key or _names_urls(k)) for k, v in obj.items()}
         if isinstance(obj, list):
-            return [self.redact_json(v, secret) for v in obj]
+            return [self.redact_json(v, secret, url_key) for v in obj]
         if isinstance(obj, str):
             if secret:
                 if obj:
                     self._remember(obj)
                     return REDACTED
                 return obj
+            if url_key and "://" not in obj:
+                obj = self._redact_bare_userinfo(obj)
             return self._redact_string(obj)
         if secret and isinstance(obj, (int, float)) and not isinstance(obj, bool):
             return REDACTED
@@ -100,6 +109,21 @@ class Redactor:
             return f"{m.group('scheme')}{REDACTED}@"
 
         return _URL_USERINFO.sub(repl, text)
+
+    def _redact_bare_userinfo(self, value: str) -> str:
+        """``user:pass@host:port`` (a proxy without a scheme), or a comma list of them."""
+        parts = []
+        for part in value.split(","):
+            m = _BARE_USERINFO.match(part.strip())
+            if m:
+                userinfo = m.group("userinfo")
+                self._remember(userinfo)
+                password = userinfo.partition(":")[2]
+                if password:
+                    self._remember(password)
+                part = part.replace(userinfo + "@", f"{REDACTED}@", 1)
+            parts.append(part)
+        return ",".join(parts)
 
     def _redact_string(self, text: str) -> str:
         """One string value or line: URL userinfo, ``NAME=secret``, auth headers (values remembered)."""
@@ -134,6 +158,11 @@ class Redactor:
             for form in sorted(forms, key=len, reverse=True):
                 data = data.replace(form.encode("utf-8"), REDACTED.encode())
         return data
+
+
+def _names_urls(key: str) -> bool:
+    low = str(key).lower()
+    return any(part in low for part in _URL_KEY_PARTS)
 
 
 def _maybe_base64_userpass(value: str) -> tuple[str, str] | None:

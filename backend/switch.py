@@ -10,6 +10,13 @@ and :class:`SwitchError` raised quoting the engine's own reason. A lock (fileloc
 concurrent switch fail at once. Recovery after a crash lives in :mod:`backend.recovery`.
 
 Nothing about switching lives in the GUI or the CLI; both call :class:`SwitchTransaction`.
+
+Faults a user can cause end in a message, the user's file as it was and the engine on a known
+store: a file-system error (full disk, read-only directory) before the engine is stopped leaves
+nothing changed and the journal gone; :meth:`SwitchTransaction.interrupt` (the CLI's SIGINT /
+SIGTERM) rolls back a switch that has not stopped the engine yet and lets one that has finish;
+daemon.json edits the running engine never started with need ``force``
+(:mod:`backend.started_config`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from backend.daemon_config import write_config
-from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
+from backend.errors import (
+    EngineError,
+    EngineNotInstalled,
+    NeedsForce,
+    SwitchError,
+    SwitchInProgress,
+    SwitchInterrupted,
+)
+from backend.fs_errors import FileError, file_error
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
 from backend.profile import Profile
 from backend.stores import Store, live_store
@@ -64,7 +79,10 @@ class SwitchResult:
 def switch_lock(profile: Profile) -> FileLock:
     from filelock import FileLock  # here: loading filelock costs ~15 ms that only a switch (or recovery) needs
 
-    profile.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        profile.state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, profile.state_dir, "creating storeswitch's state directory", "nothing was changed") from exc
     return FileLock(str(profile.lock_path), timeout=0)
 
 
@@ -78,6 +96,8 @@ def acquire(lock: FileLock) -> None:
             f"a switch is in progress (lock {lock.lock_file} is held by another storeswitch); "
             "wait for it to finish, then try again"
         ) from exc
+    except OSError as exc:
+        raise file_error(exc, lock.lock_file, "taking the switch lock", "nothing was changed") from exc
 
 
 class SwitchTransaction:
@@ -88,6 +108,22 @@ class SwitchTransaction:
         self.history = SwitchHistory(profile.history_path)
         self._prepared: tuple[bytes, Future] | None = None
         self._held: FileLock | None = None  # the lock check_not_busy(hold=True) kept for run()
+        self._interrupted = threading.Event()
+        self.step = "not started"  # the last step begun, for a second Ctrl-C's "what state are we in"
+
+    def interrupt(self) -> None:
+        """Ask the switch to end as soon as it safely can (the CLI's SIGINT / SIGTERM handler).
+
+        Before the engine is stopped, the switch rolls back (the file's original bytes, the engine
+        untouched) and raises :class:`SwitchInterrupted`; once it is stopped, finishing is the
+        quickest way to a known store, so the switch goes on and the caller reports the
+        interruption afterwards. Safe to call from a signal handler.
+        """
+        self._interrupted.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted.is_set()
 
     def prepare(self, to: Store, snapshotter: str | None = None, content: bytes | None = None) -> None:
         """Give :meth:`run` a head start: ask the engine about the new config in the background.
@@ -153,8 +189,12 @@ class SwitchTransaction:
         snapshotter: str | None = None,
         content: bytes | None = None,
         running: Store | None = None,
+        force: bool = False,
     ) -> SwitchResult:
         """Switch to *to*; with *content*, write exactly those bytes as the new config.
+
+        *force*: go on even when daemon.json holds edits the running engine never started with
+        (else :class:`NeedsForce`).
 
         *content* is for a caller that edited the whole file (the GUI's daemon.json editor): it
         must ask for *to* (the verify step checks the engine then runs it) and goes through the
@@ -169,19 +209,20 @@ class SwitchTransaction:
             lock = switch_lock(self.profile)
             acquire(lock)
         try:
-            return self._run(Store(to), restart, progress, snapshotter, content, running)
+            return self._run(Store(to), restart, progress, snapshotter, content, running, force)
         finally:
             lock.release()
 
     # --- the steps ----------------------------------------------------------------------
     def _run(
         self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None,
-        running: Store | None = None,
+        running: Store | None = None, force: bool = False,
     ) -> SwitchResult:
         steps: list[str] = []
 
         def say(step: str, message: str) -> None:
             steps.append(step)
+            self.step = step
             progress(step, message)
 
         say("plan", "Reading the engine configuration…")
@@ -205,6 +246,10 @@ class SwitchTransaction:
                 message += f" and the engine is still on the {running_store.title}." if running_store else "."
                 self._record(from_store, to, "refused", message)
                 raise SwitchError(message) from exc
+            if running_store is not None and not force:
+                self._refuse_unstarted_edits(config, to, running_store)
+        if self.interrupted:
+            raise SwitchInterrupted(f"interrupted before the switch to the {to.title} began: nothing was changed")
 
         entry = JournalEntry(
             switch_id=uuid.uuid4().hex,
@@ -219,10 +264,27 @@ class SwitchTransaction:
             started_at=time.time(),
             snapshotter=snapshotter,
         )
-        self.journal.begin(entry)
+        engine_state = f"the engine is still on the {running_store.title}" if running_store else "the engine was not started"
+        try:
+            self.journal.begin(entry)
+        except OSError as exc:
+            raise file_error(exc, self.journal.path, "writing the switch journal",
+                             f"nothing was changed: {config.path} is as it was and {engine_state}") from exc
         say("save", f"Saving the {to.title} in {config.path}…")
-        config.write(new_bytes)
-        self.journal.advance(entry, Step.CONFIG_WRITTEN)
+        try:
+            config.write(new_bytes)
+        except (OSError, FileError) as exc:
+            self.journal.clear()  # an atomic write that failed replaced nothing: there is nothing to recover
+            error = exc if isinstance(exc, FileError) else file_error(exc, config.path, "writing the engine's config")
+            message = f"{error}. Nothing was changed: {config.path} is as it was and {engine_state}"
+            self._record(from_store, to, "refused", message)
+            raise FileError(message, error.path) from exc
+        try:
+            self.journal.advance(entry, Step.CONFIG_WRITTEN)
+        except OSError as exc:
+            restored = rollback(self.target, entry, self.profile)
+            self.journal.clear()
+            raise file_error(exc, self.journal.path, "writing the switch journal", restored) from exc
 
         if not restart or not installed:
             self.journal.clear()
@@ -232,21 +294,30 @@ class SwitchTransaction:
             return SwitchResult(from_store, to, "saved", message, running_store, None, steps)
 
         try:
+            if self.interrupted:  # the engine still runs the old store: undoing is quickest
+                raise SwitchInterrupted("interrupted")
             say("stop", "Stopping the engine…")
             self.target.stop()
-            self.journal.advance(entry, Step.ENGINE_STOPPED)
+            self._advance(entry, Step.ENGINE_STOPPED)
             say("start", f"Starting the engine on the {to.title}…")
             self.target.start()
-            self.journal.advance(entry, Step.ENGINE_STARTED)
+            self._advance(entry, Step.ENGINE_STARTED)
+            record_start(self.target, self.profile, new_bytes)
             say("verify", f"Checking that the engine runs the {to.title}…")
             with self.target.client() as client:
                 info = verify_store(client, to, snapshotter)
-            self.journal.advance(entry, Step.VERIFIED)
-        except EngineError as exc:
+            self._advance(entry, Step.VERIFIED)
+        except (EngineError, FileError, SwitchInterrupted) as exc:
+            interrupted = isinstance(exc, SwitchInterrupted)
             reason = str(exc)
-            say("rollback", f"The engine refused the {to.title}; restoring the {from_store.title}…")
-            restored = rollback(self.target, entry)
+            say("rollback", f"{'Interrupted' if interrupted else f'The engine refused the {to.title}'}; "
+                            f"restoring the {from_store.title}…")
+            restored = rollback(self.target, entry, self.profile)
             self.journal.clear()
+            if interrupted:
+                message = f"interrupted: the switch to the {to.title} was rolled back before the engine was stopped. {restored}"
+                self._record(from_store, to, "rolled-back", message)
+                raise SwitchInterrupted(message) from exc
             message = f"switch to the {to.title} refused: {reason}. {restored}"
             self._record(from_store, to, "rolled-back", message)
             raise SwitchError(message) from exc
@@ -259,6 +330,32 @@ class SwitchTransaction:
         say("done", message[0].upper() + message[1:] + ".")
         return SwitchResult(from_store, to, "switched", message, to, info.get("Driver"), steps)
 
+    def _advance(self, entry: JournalEntry, step: Step) -> None:
+        try:
+            self.journal.advance(entry, step)
+        except OSError as exc:  # rolled back by the caller, which says so
+            raise file_error(exc, self.journal.path, "writing the switch journal") from exc
+
+    def _refuse_unstarted_edits(self, config, to: Store, running: Store) -> None:
+        """Refuse (:class:`NeedsForce`) when daemon.json holds edits the running engine never started with."""
+        from backend.daemon_config import DaemonConfig
+        from backend.started_config import unstarted_changes
+
+        if not isinstance(config, DaemonConfig):
+            return
+        changes = unstarted_changes(self.profile, config.path, config.data)
+        if not changes:
+            return
+        message = (
+            f"switch to the {to.title} refused: {config.path} holds changes beyond the image-store setting "
+            f"that the running engine has never started with ({', '.join(changes)}). A switch restarts the engine, "
+            "which applies them too, and if the engine refuses them it stays down. Nothing was changed: the engine "
+            f"is still on the {running.title}. Check those changes (restart the engine once to try them), "
+            "or run again with --force to switch anyway."
+        )
+        self._record(running, to, "refused", message)
+        raise NeedsForce(message)
+
     def _live_store(self) -> Store | None:
         try:
             with self.target.client(timeout=10) as client:
@@ -267,13 +364,27 @@ class SwitchTransaction:
             return None
 
     def _record(self, from_store: Store, to: Store, outcome: str, message: str) -> None:
-        self.history.append(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
+        try:
+            self.history.append(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
+        except OSError:
+            pass  # the history is informative: a full disk must not hide the switch's own outcome
 
 
-def rollback(target: Target, entry: JournalEntry) -> str:
+def record_start(target: Target, profile: Profile | None, content: bytes | None) -> None:
+    """Note what the engine just started with (:mod:`backend.started_config`), unless the target does."""
+    if profile is None or getattr(target, "records_start", False):
+        return
+    from backend.started_config import record_start as record
+
+    record(profile, target.config_path, content)
+
+
+def rollback(target: Target, entry: JournalEntry, profile: Profile | None = None) -> str:
     """Restore the original config byte for byte and bring the engine back on the old store.
 
-    Returns a sentence saying what state the engine is in now, for the user.
+    Returns a sentence saying what state the engine is in now, for the user. A file that already
+    holds the original bytes is not written (a full disk must not stop a recovery that has
+    nothing to write). *profile*: where to note what a restarted engine started with.
     """
     config_path = target.config_path
     restore_config(target, entry.original_config)
@@ -289,6 +400,7 @@ def rollback(target: Target, entry: JournalEntry) -> str:
     try:
         target.stop()
         target.start()
+        record_start(target, profile, entry.original_config)
         with target.client() as client:
             verify_store(client, old, probe=False)
     except (EngineError, EngineNotInstalled) as exc:

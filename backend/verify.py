@@ -102,6 +102,28 @@ def _remove_quietly(client: EngineClient, name: str) -> None:
         pass  # most often 404: nothing was left; otherwise the import error is the one to report
 
 
+def remove_probe_images(target: Any) -> list[str]:
+    """Remove every ``storeswitch-verify:*`` image from the store the engine runs; their names.
+
+    A switch killed between importing and removing its probe leaves one behind (recovery calls
+    this). Never raises: an engine that is down has nothing to clean now.
+    """
+    removed: list[str] = []
+    try:
+        with target.client(timeout=10) as client:
+            for image in client.images(filters={"reference": [PROBE_REPO]}):
+                for name in image.get("RepoTags") or []:
+                    if name.startswith(f"{PROBE_REPO}:"):
+                        try:
+                            client.remove_image(name)
+                        except EngineError:
+                            continue
+                        removed.append(name)
+    except EngineError:
+        pass
+    return removed
+
+
 def verify_store(client: EngineClient, wanted: Store, snapshotter: str | None = None, probe: bool = True) -> dict:
     """Return ``/info`` if the engine runs *wanted* and works; raise :class:`VerificationFailed` if not.
 

@@ -38,6 +38,9 @@ def run(args, ctx) -> int:
     )
     if interactive:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
+    # A damaged journal stops every other command; the report says so (support needs it then).
+    report["journal"] = {"path": str(ctx.profile.journal_path), "damaged": ctx.journal_problem is not None,
+                         "problem": ctx.journal_problem}
     report = Redactor().redact_json(report)
     bundle = None
     if args.bundle:
@@ -47,6 +50,9 @@ def run(args, ctx) -> int:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         lines = describe_report(report)
+        if ctx.journal_problem:
+            lines[1:1] = [f"{'switch journal:':<{LABEL_WIDTH}}! DAMAGED: {ctx.journal_problem}",
+                          f"{'':<{LABEL_WIDTH}}(no recovery ran; other commands refuse until it is dealt with)"]
         if bundle:
             lines.append(f"{'bundle:':<{LABEL_WIDTH}}{bundle['path']} ({len(bundle['files'])} files, secrets redacted)")
         print("\n".join(lines))

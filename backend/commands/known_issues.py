@@ -14,6 +14,7 @@ from typing import Any
 
 from backend.known_issues import assess
 from backend.known_issues.assessment import Assessment
+from backend.known_issues.catalog import safe_text
 from backend.known_issues.evaluate import APPLIES_WORDS, Evaluation
 from backend.stores import Store
 
@@ -33,7 +34,7 @@ def run(args, ctx) -> int:
     result = assess(ctx.target, ctx.profile, args.store)
     data = result.as_dict(include_all=args.all)
     if result.catalog_error:
-        print(f"storeswitch: {result.unavailable_message}", file=sys.stderr)
+        print(f"storeswitch: {safe_text(result.unavailable_message)}", file=sys.stderr)
         if ctx.json:
             ctx.emit(data, "")
         return 1
@@ -57,12 +58,12 @@ def describe(result: Assessment, include_all: bool = False) -> list[str]:
 
 
 def issue_lines(ev: Evaluation, detailed: bool = False) -> list[str]:
-    i = ev.issue
-    lines = [f"{SEVERITY_MARK[i.severity]} {i.id} ({APPLIES_WORDS[ev.applies]}): {i.title}"]
+    i = ev.issue  # catalog text is data: control characters are shown escaped, never sent to the terminal
+    lines = [f"{SEVERITY_MARK[i.severity]} {i.id} ({APPLIES_WORDS[ev.applies]}): {safe_text(i.title)}"]
     if detailed:
-        lines.append(f"    you will see: {i.symptom}")
-    lines.append(f"    workaround:   {i.workaround}")
-    lines.append(f"    more:         {i.link}")
+        lines.append(f"    you will see: {safe_text(i.symptom)}")
+    lines.append(f"    workaround:   {safe_text(i.workaround)}")
+    lines.append(f"    more:         {safe_text(i.link)}")
     if detailed:
         lines.append(f"    because:      {facts_text(ev.facts_used)}")
     return lines
@@ -86,12 +87,13 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     """Print the issues that will apply after switching to *to*; refuse a blocker unless *force*.
 
     Returns the JSON part for the switch's output and, when refused, the exit code. A catalog that
-    cannot be loaded is reported and the switch goes on. A switch that changes nothing (the config
+    cannot be loaded refuses the switch too (exit 6) unless *force*: its blockers could not be
+    enforced otherwise. A switch that changes nothing (the config
     and the running engine are already on *to*) is never refused. *facts_out*, when given, gets
     the facts the check learned (``live_store``: ``"classic"``, ``"containerd"``, or
     :data:`backend.known_issues.UNKNOWN` when the engine did not answer).
     """
-    from backend.cli import EXIT_BLOCKED
+    from backend.cli import EXIT_BLOCKED, EXIT_NEEDS_FORCE
 
     result = assess(ctx.target, ctx.profile, to)
     if facts_out is not None:
@@ -99,8 +101,14 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}
     if result.catalog_error:
         part["known_issues_error"] = result.unavailable_message
-        print(f"storeswitch: {result.unavailable_message}", file=sys.stderr)
-        return part, None
+        if force or _already_on(ctx.target, to):
+            print(f"storeswitch: {safe_text(result.unavailable_message)}" + (" (--force: switching anyway)" if force else ""),
+                  file=sys.stderr)
+            return part, None
+        message = (f"switch to the {to.title} refused: {result.unavailable_message}, so its blocker issues cannot be "
+                   "checked. Nothing was changed. Fix or reinstall the catalog, or run again with --force to switch "
+                   "without the check.")
+        return part, _refuse(ctx, message, "CatalogUnavailable", EXIT_NEEDS_FORCE, part)
     if result.shown and not ctx.json:
         print(f"Known issues after the switch to the {to.title}:")
         for ev in result.shown:
@@ -113,13 +121,16 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     names = ", ".join(f"{ev.id} ({ev.issue.title})" for ev in blockers)
     message = (f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was changed. "
                "Follow the workaround above, or run again with --force to switch anyway.")
+    return part, _refuse(ctx, message, "BlockedByKnownIssue", EXIT_BLOCKED, part)
+
+
+def _refuse(ctx, message: str, kind: str, code: int, part: dict[str, Any]) -> int:
     if ctx.json:
         import json
 
-        print(json.dumps({"error": message, "kind": "BlockedByKnownIssue", "exit_code": EXIT_BLOCKED, **part},
-                         indent=2, ensure_ascii=False))
-    print(f"storeswitch: {message}", file=sys.stderr)
-    return part, EXIT_BLOCKED
+        print(json.dumps({"error": message, "kind": kind, "exit_code": code, **part}, indent=2, ensure_ascii=False))
+    print(f"storeswitch: {safe_text(message)}", file=sys.stderr)
+    return code
 
 
 def _already_on(target, to: Store) -> bool:

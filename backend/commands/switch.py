@@ -1,7 +1,10 @@
 """``storeswitch switch {classic,containerd} [--no-restart] [--json] [--force]``.
 
 Before switching, the known issues that will apply are printed; a blocker refuses the switch
-(exit 4) unless ``--force``.
+(exit 4) unless ``--force``, and so does (exit 6) a catalog that cannot be loaded, or daemon.json
+edits the running engine never started with. The running containers the restart will stop are
+named with their restart policies. SIGINT/SIGTERM during the switch end it safely
+(:mod:`backend.interrupts`): rolled back before the engine stops, finished after; exit 130.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ def add_parser(sub) -> None:
     p.add_argument("--no-restart", action="store_true",
                    help="only save the choice in daemon.json; it takes effect at the next engine start")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--force", action="store_true", help="switch even when a blocker known issue applies")
+    p.add_argument("--force", action="store_true",
+                   help="switch even when a blocker known issue applies, the known-issue catalog cannot be loaded, "
+                        "or daemon.json holds edits the running engine never started with")
     p.add_argument("--snapshotter", metavar="NAME", default=None,
                    help="containerd store only: the snapshotter (daemon.json storage-driver): overlayfs (default), "
                         "native, stargz, nydus, or another name; `storeswitch snapshotters` lists what this engine has")
@@ -27,6 +32,7 @@ def add_parser(sub) -> None:
 def run(args, ctx) -> int:
     # Imported here: this module is loaded to build the parser, and the sooner run() gets to
     # prepare() (dockerd --validate, a subprocess), the more of the loading runs beside it.
+    from backend.interrupts import deferred
     from backend.switch import SwitchTransaction
 
     def progress(step: str, message: str) -> None:
@@ -55,12 +61,22 @@ def run(args, ctx) -> int:
         if refused is not None:
             return refused
         running = seen.get("live_store")
-        result = tx.run(
-            Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter,
-            running=Store(running) if isinstance(running, str) else None,
-        )
+        if not args.no_restart and isinstance(running, str) and not ctx.json and (running != args.store or args.snapshotter):
+            from backend.running_containers import describe, running_containers
+
+            for line in describe(running_containers(ctx.target), Store(args.store).title):
+                print(f"  {line}", file=sys.stderr)
+        with deferred(tx.interrupt, lambda: f"at step '{tx.step}'") as signals:
+            result = tx.run(
+                Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter,
+                running=Store(running) if isinstance(running, str) else None, force=args.force,
+            )
     finally:
         tx.release()
+    if signals:
+        from backend.errors import SwitchInterrupted
+
+        raise SwitchInterrupted(f"interrupted, but the switch had stopped the engine, so it finished first: {result.message}")
     human = result.message[0].upper() + result.message[1:] + (f" (Driver {result.driver})" if result.driver else "")
     ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note}, human)
     return 0

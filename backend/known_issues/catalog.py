@@ -14,6 +14,11 @@ Conditions (the ``[issue.when]`` table; every entry must hold)::
     buildx_version = "<0.9.0"           version fact: a PEP 440 range, e.g. ">=24.0, <29.0"
     any_set = ["registry_mirrors", "insecure_registries"]   at least one presence fact set
 
+Capped: a catalog over :data:`MAX_BYTES` or :data:`MAX_ISSUES` is refused (a 20,000-issue file
+slowed every switch from 2.9 s to 7.2 s; the packaged one has a few dozen). Its text is data from
+a file: :func:`safe_text` escapes control characters (colours, hyperlinks, ``\r``) before any
+of it reaches a terminal.
+
 Why ``tomllib`` and a line lookup of our own: tomllib is the standard, strict TOML 1.0 reader,
 but neither it nor tomlkit (a round-trip editor; this file is never written) reports where a
 value sits. :class:`_LineIndex` scans the text once for table headers and ``key =`` lines
@@ -45,6 +50,9 @@ SEVERITIES = ("blocker", "warning", "info")  # most serious first: the display o
 RESOURCE_PACKAGE = "resources"
 RESOURCE_NAME = "known_issues.toml"
 ENV_OVERRIDE = "STORESWITCH_KNOWN_ISSUES"  # a catalog file to use instead (QA, support)
+
+MAX_BYTES = 512 * 1024  # the packaged catalog is ~30 KB
+MAX_ISSUES = 500
 
 REQUIRED_KEYS = ("id", "title", "severity", "symptom", "workaround", "link", "when")
 OPTIONAL_KEYS = ("see_also",)
@@ -158,7 +166,18 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     return parse_catalog(data, RESOURCE_NAME)
 
 
+def safe_text(text: str) -> str:
+    """*text* with control characters (ESC, BEL, ``\r``, C1...) escaped as ``\\x1b`` etc.; newline and tab kept."""
+    return "".join(
+        ch if ch in "\n\t" or (ch.isprintable() and not 0x80 <= ord(ch) < 0xA0) else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 def parse_catalog(raw: bytes | str, source: str = RESOURCE_NAME) -> Catalog:
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_BYTES:
+        raise CatalogError(f"too large ({size} bytes; at most {MAX_BYTES}): a catalog lists a few dozen issues", source)
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -186,6 +205,8 @@ def parse_catalog(raw: bytes | str, source: str = RESOURCE_NAME) -> Catalog:
     entries = doc.get("issue", [])
     if not isinstance(entries, list) or not entries:
         raise fail("no [[issue]] entries")
+    if len(entries) > MAX_ISSUES:
+        raise fail(f"too many issues ({len(entries)}; at most {MAX_ISSUES})")
 
     issues: list[KnownIssue] = []
     seen: dict[str, int | None] = {}

@@ -14,6 +14,7 @@ from backend.stores import Store, StoreRoots, live_store, store_roots
 
 class ManagedTarget:
     name = "managed"
+    records_start = True  # start() notes what the engine started with (backend.started_config)
 
     def __init__(self, profile: Profile, dockerd: str | os.PathLike | None = None, reason: str = "") -> None:
         self.profile = profile
@@ -44,7 +45,16 @@ class ManagedTarget:
         self.engine.stop()
 
     def start(self) -> None:
+        from backend.started_config import record_start
+
+        was_up = self.engine.pid() is not None and self.engine.is_up()
+        try:
+            content = self.config_path.read_bytes()
+        except OSError:
+            content = None
         self.engine.start()
+        if not was_up:  # what this engine started with: a switch compares daemon.json with it
+            record_start(self.profile, self.config_path, content)
 
     def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]:
         """The classic store's driver is the live one when classic runs, else overlay2."""

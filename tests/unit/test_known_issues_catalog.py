@@ -197,3 +197,41 @@ def test_override_file_and_its_errors(tmp_path, monkeypatch):
     assert load_catalog().ids == ("first-issue", "second-issue")
     with pytest.raises(CatalogError, match="cannot be read"):
         load_catalog(tmp_path / "missing.toml")
+
+
+# --- capped and printed safely (issue 13, point 13) ---------------------------------------------
+def _issue_block(n: int, title: str = "A title") -> str:
+    return (f'[[issue]]\nid = "issue-{n}"\ntitle = "{title}"\nseverity = "info"\nsymptom = "s"\nworkaround = "w"\n'
+            f'link = "https://example.com/{n}"\n[issue.when]\nstore_after = "containerd"\n\n')
+
+
+def test_a_catalog_with_too_many_issues_is_refused():
+    from backend.known_issues.catalog import MAX_ISSUES
+
+    text = "schema_version = 1\n\n" + "".join(_issue_block(n) for n in range(MAX_ISSUES + 1))
+    with pytest.raises(CatalogError, match=f"too many issues \\({MAX_ISSUES + 1}; at most {MAX_ISSUES}\\)"):
+        parse_catalog(text, "big.toml")
+
+
+def test_a_catalog_too_large_is_refused_before_parsing():
+    from backend.known_issues.catalog import MAX_BYTES
+
+    text = "schema_version = 1\n# " + "x" * MAX_BYTES + "\n" + _issue_block(1)
+    with pytest.raises(CatalogError, match="too large"):
+        parse_catalog(text, "huge.toml")
+
+
+def test_catalog_text_reaches_the_terminal_with_control_characters_escaped():
+    from backend.commands.known_issues import issue_lines
+    from backend.known_issues.catalog import safe_text
+    from backend.known_issues.evaluate import Evaluation
+
+    nasty = "Red \\u001b[31mALERT\\u001b[0m \\u001b]8;;https://evil.example\\u0007click\\u001b]8;;\\u0007 over\\rwrite"
+    catalog = parse_catalog("schema_version = 1\n\n" + _issue_block(1, nasty), "nasty.toml")
+    issue = catalog["issue-1"]
+    assert "\x1b" in issue.title  # the data is kept as written (JSON output escapes it anyway)
+    lines = issue_lines(Evaluation(issue, "yes", {}), detailed=True)
+    printed = "\n".join(lines)
+    assert not any(ch in printed for ch in "\x1b\x07\r")
+    assert "\\x1b[31mALERT" in printed and "\\r" in printed
+    assert safe_text("tab\tand\nnewline é ü") == "tab\tand\nnewline é ü"

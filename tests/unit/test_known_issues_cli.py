@@ -103,7 +103,7 @@ def test_switch_to_classic_is_not_blocked_by_kubernetes(capsys, kubernetes_on):
     assert "kubernetes-incompatible" not in {i["id"] for i in data["known_issues"]}
 
 
-def test_a_broken_catalog_is_reported_and_nothing_stops(capsys, kubernetes_on, tmp_path, monkeypatch):
+def test_a_broken_catalog_is_reported_and_a_switch_needs_force(capsys, kubernetes_on, tmp_path, monkeypatch):
     bad = tmp_path / "known_issues.toml"
     text = resources.files("resources").joinpath("known_issues.toml").read_text(encoding="utf-8")
     bad.write_text(text.replace('severity = "blocker"', 'severity = "blocking"', 1))
@@ -120,7 +120,14 @@ def test_a_broken_catalog_is_reported_and_nothing_stops(capsys, kubernetes_on, t
     assert main(["status"]) == 0
     capsys.readouterr()
 
+    config = tmp_path / "profile" / "config" / "engine" / "daemon.json"
+    before = config.read_bytes() if config.exists() else None
     code, data, err = run_json(capsys, "switch", "containerd", "--no-restart", "--json")
-    assert code == 0 and data["outcome"] == "saved"  # no catalog: nothing to refuse with
+    assert code == 6 and data["kind"] == "CatalogUnavailable"  # its blockers cannot be enforced: --force
+    assert "cannot be checked" in data["error"] and "--force" in data["error"] and expected in data["error"]
+    assert (config.read_bytes() if config.exists() else None) == before  # nothing was changed
+
+    code, data, err = run_json(capsys, "switch", "containerd", "--no-restart", "--json", "--force")
+    assert code == 0 and data["outcome"] == "saved"
     assert data["known_issues"] == [] and data["known_issues_error"].startswith(expected)
     assert expected in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -86,3 +87,31 @@ def test_scrub_bytes_catches_escaped_forms():
     r.learn({"token": "tök-en-sécret"})
     data = '{"x": "tök-en-sécret", "y": "t\\u00f6k-en-s\\u00e9cret"}'.encode()
     assert b"en-s" not in r.scrub_bytes(data).replace(b"REDACTED", b"")
+
+
+# Passwords as people type them: dockerd takes them unencoded in proxy and mirror URLs (issue 13, point 7).
+HARD_PASSWORDS = ["Pa@ss_9999", "pa:ss:99zz", "pa/ss/9x9x", "p%40ss%3Aw%2Fd", "a@b:c/d%25e-77", "@leading-at-1", "trail@"]
+URL_KEYS = [("http-proxy",), ("https-proxy",), ("no-proxy",), ("proxies", "http-proxy"), ("proxies", "https-proxy"),
+            ("proxies", "default", "httpProxy"), ("proxies", "default", "httpsProxy"), ("proxies", "default", "ftpProxy"),
+            ("registry-mirrors", 0), ("registry-mirrors", 1)]
+
+
+def _nest(path, value):
+    for key in reversed(path):
+        value = [value, value] if isinstance(key, int) else {key: value}
+    return value
+
+
+@pytest.mark.parametrize("password", HARD_PASSWORDS)
+@pytest.mark.parametrize("path", URL_KEYS, ids=lambda p: ".".join(map(str, p)))
+def test_hard_passwords_never_leave_a_proxy_or_mirror_key(password, path):
+    r = Redactor()
+    for url in (f"http://carol:{password}@proxy.example:3128", f"https://carol:{password}@mirror.example/v2/",
+                f"carol:{password}@proxy.example:3128"):
+        out = json.dumps(r.redact_json(_nest(path, url)))
+        assert password not in out and "carol" not in out, out
+        assert "proxy.example:3128" in out or "mirror.example" in out  # the host stays: support needs it
+        assert REDACTED in out
+        log = f'level=info msg="using proxy {url} for pulls"\n'
+        assert password not in r.redact_text(log)
+        assert password.encode() not in r.scrub_bytes(f"echo {password}".encode())
