@@ -8,7 +8,8 @@ recovery finishes it or rolls it back before anything else runs.
 
 Fault injection, for the crash-safety tests only: when the environment variable
 ``STORESWITCH_FAULT_KILL_AFTER`` names a step, the process SIGKILLs itself right after that
-step is recorded. Unset (always, outside tests) it does nothing.
+step is recorded (or, for ``probe-imported``, while the verify probe's image is in the store).
+Unset (always, outside tests) it does nothing.
 
 The history keeps the last switches (when, from, to, outcome, message) for ``status`` and
 diagnostics.
@@ -129,9 +130,14 @@ class SwitchJournal:
         self.path.unlink(missing_ok=True)
 
 
-def _maybe_fault(step: Step) -> None:
-    if os.environ.get(FAULT_ENV) == step.value:
+def _maybe_fault(step: Step | str) -> None:
+    """SIGKILL this process when ``STORESWITCH_FAULT_KILL_AFTER`` names *step* (a journal step, or
+    ``probe-imported``: the verify probe's image is stored and not yet removed)."""
+    if os.environ.get(FAULT_ENV) == (step.value if isinstance(step, Step) else step):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+fault_point = _maybe_fault
 
 
 @dataclass

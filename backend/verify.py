@@ -85,6 +85,9 @@ def probe_store(client: EngineClient, info: dict[str, Any] | None = None) -> str
         raise VerificationFailed(
             f"the engine started ({phrase}) but could not store an image: {words}{_hint(words)}", words, "import"
         ) from exc
+    from backend.journal import fault_point
+
+    fault_point("probe-imported")  # crash tests only: a kill here leaves the probe image behind
     try:
         client.remove_image(name)
     except EngineError as exc:
