@@ -82,9 +82,18 @@ def _without_store_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def unstarted_changes(profile: Profile, config_path: Path, current: dict[str, Any]) -> list[str]:
+_MISSING = object()
+
+
+def unstarted_changes(profile: Profile, config_path: Path, current: dict[str, Any],
+                      new: dict[str, Any] | None = None) -> list[str]:
     """The keys of *current* (daemon.json's data now) that differ from what the engine last
-    started with, the store key and ``storage-driver`` aside; [] when none or nothing is known."""
+    started with, the store key and ``storage-driver`` aside; [] when none or nothing is known.
+
+    *new*: the data the switch is about to write (the GUI writes its editor's whole text). A key
+    the switch itself changes is the user's edit of this moment, shown in their confirmation, so
+    only keys it carries over unchanged from the file on disk count.
+    """
     from backend.daemon_config import parse
     from backend.errors import ConfigError
 
@@ -96,8 +105,11 @@ def unstarted_changes(profile: Profile, config_path: Path, current: dict[str, An
     except ConfigError:
         before = {}
     now = _without_store_keys(current)
+    after = now if new is None else _without_store_keys(new)
     changes = []
     for key in list(before) + [k for k in now if k not in before]:
+        if after.get(key, _MISSING) != now.get(key, _MISSING):
+            continue  # this switch's own edit of the key
         if key not in now:
             changes.append(f"'{key}' removed")
         elif key not in before:

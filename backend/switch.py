@@ -247,7 +247,7 @@ class SwitchTransaction:
                 self._record(from_store, to, "refused", message)
                 raise SwitchError(message) from exc
             if running_store is not None and not force:
-                self._refuse_unstarted_edits(config, to, running_store)
+                self._refuse_unstarted_edits(config, new_bytes, to, running_store)
         if self.interrupted:
             raise SwitchInterrupted(f"interrupted before the switch to the {to.title} began: nothing was changed")
 
@@ -336,14 +336,15 @@ class SwitchTransaction:
         except OSError as exc:  # rolled back by the caller, which says so
             raise file_error(exc, self.journal.path, "writing the switch journal") from exc
 
-    def _refuse_unstarted_edits(self, config, to: Store, running: Store) -> None:
-        """Refuse (:class:`NeedsForce`) when daemon.json holds edits the running engine never started with."""
-        from backend.daemon_config import DaemonConfig
+    def _refuse_unstarted_edits(self, config, new_bytes: bytes, to: Store, running: Store) -> None:
+        """Refuse (:class:`NeedsForce`) when daemon.json holds edits the running engine never started
+        with and this switch would carry over (the GUI's own edits of the moment do not count)."""
+        from backend.daemon_config import DaemonConfig, parse
         from backend.started_config import unstarted_changes
 
         if not isinstance(config, DaemonConfig):
             return
-        changes = unstarted_changes(self.profile, config.path, config.data)
+        changes = unstarted_changes(self.profile, config.path, config.data, parse(new_bytes, str(config.path)))
         if not changes:
             return
         message = (

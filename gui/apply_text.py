@@ -113,6 +113,8 @@ def failure_headline(failure: ApplyFailure, config_name: str) -> str:
     wanted, running = failure.wanted, failure.running
     if failure.busy:
         return "Another switch is in progress."
+    if failure.needs_force:
+        return "Not applied: this needs your decision first. Nothing was changed."
     if wanted is None:
         return "The settings could not be saved."
     if running is not None and running is not wanted:

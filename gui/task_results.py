@@ -50,6 +50,7 @@ class ApplyRequest:
     kubernetes: bool | None = None
     snapshotter: str | None = None  # the containerd store's storage-driver: the switch checks /info says it
     notes: list[str] = field(default_factory=list)  # what the confirmation adds (a storage-driver change)
+    force: bool = False  # the user chose "switch anyway" after a refusal that needs it (the CLI's --force)
 
 
 @dataclass
@@ -70,3 +71,4 @@ class ApplyFailure:
     wanted: Store | None
     running: Store | None
     busy: bool = False  # another switch held the lock
+    needs_force: bool = False  # refused until the user decides to switch anyway (exit 6 in the CLI)

@@ -357,7 +357,7 @@ class BackendTasks(QObject):
                 if request.restart:
                     result = SwitchTransaction(target, profile).run(
                         request.store, restart=True, progress=progress, content=request.content,
-                        snapshotter=request.snapshotter,
+                        snapshotter=request.snapshotter, force=request.force,
                     )
                     outcome.switch = result
                     outcome.steps = result.steps
@@ -381,7 +381,7 @@ class BackendTasks(QObject):
 
     def _after_failure(self, exc: BaseException, request: ApplyRequest) -> None:
         """Ask the engine which store it runs now (off-thread), then report the failure."""
-        from backend.errors import SwitchInProgress
+        from backend.errors import NeedsForce, SwitchInProgress
         from gui.task_results import ApplyFailure
 
         target = self.target
@@ -397,7 +397,9 @@ class BackendTasks(QObject):
             except EngineError:
                 return None
 
-        report = lambda running: self.switchFailed.emit(ApplyFailure(message, request.store, running, busy))  # noqa: E731
+        needs_force = isinstance(exc, NeedsForce)
+        report = lambda running: self.switchFailed.emit(  # noqa: E731
+            ApplyFailure(message, request.store, running, busy, needs_force))
         self._submit(job, report, lambda _exc: report(None))
 
 
@@ -437,7 +439,10 @@ def _recover(target: Target, profile: Profile, dockerd: str | None) -> tuple[str
         recovering = target_for_recovery(target, profile, dockerd)
     except StoreswitchError as exc:
         return None, str(exc)
-    return run_recovery(recovering, profile), None
+    try:
+        return run_recovery(recovering, profile), None
+    except StoreswitchError as exc:  # a damaged journal: said on the Troubleshoot tab, the window still works
+        return None, f"{exc} The support bundle (Export below) still works."
 
 
 def _describe(exc: BaseException) -> str:

@@ -674,11 +674,19 @@ class SettingsWindow(TargetSwitching, QWidget):
             note = d.storage_driver_note()
             if note:
                 request.notes.append(note[:1].upper() + note[1:] + ".")
+            forced = getattr(self, "_force_reason", None)
+            if forced:  # the last Apply was refused for a reason the user may override
+                request.force = True
+                request.notes.append(f"Switching anyway, although: {forced}")
+            elif request.restart and self.checks.loaded and self.checks.error:  # the CLI needs --force here
+                request.notes.append(f"The known-issue list is not available ({self.checks.error}), so its blockers "
+                                     "are not checked: applying anyway is your decision.")
         confirmation = self._confirmation(request)
         if confirmation is not None and not confirm.ask(self, confirmation):
             self._show_result("info", "Nothing was applied: you cancelled. Your changes are still here.")
             return
         self.progress_steps = []
+        self._force_reason = None
         self.tasks.apply(request)  # marks the tasks as applying at once; results arrive by the event loop
         self._set_busy(True)
         self.progress.setValue(0)
@@ -739,8 +747,11 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.status_stack.setCurrentIndex(0)
         self.draft.load(keep_edits=True)  # the file is as before; the user's edits stay to be fixed
         reason = escape(failure.message[:1].upper() + failure.message[1:])
-        self._show_result("error", f"<b>{escape(head)}</b><br>{reason}<br>"
-                                   "Your changes are still here: fix them and apply again, or Discard.")
+        # A refusal that needs a decision (the CLI's --force): the next Apply asks "switch anyway?" with it.
+        self._force_reason = failure.message if failure.needs_force else None
+        follow = ("Apply again to be asked whether to switch anyway, or Discard." if failure.needs_force
+                  else "Your changes are still here: fix them and apply again, or Discard.")
+        self._show_result("error", f"<b>{escape(head)}</b><br>{reason}<br>{follow}")
         self.diagnostics.mark_stale()
         self.applyFinished.emit(False, self.result.text())
         self._after_apply()

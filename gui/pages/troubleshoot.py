@@ -23,6 +23,14 @@ from gui.status_text import EngineSummary, store_name
 from gui.task_results import StatusReport
 from gui.widgets import ActionRow, SettingsPage, ValueForm, button, button_row, escape, label, result_html
 
+# The history's outcomes in words (backend.journal.HistoryEntry.outcome)
+OUTCOME_WORDS = {
+    "switched": "switched",
+    "saved": "saved; takes effect at the next engine start",
+    "refused": "refused; nothing was changed",
+    "rolled-back": "rolled back to the previous store",
+    "recovered": "finished by recovery after an interruption",
+}
 REPORT_PLACEHOLDER = "The report is gathered when you open this page."
 REPORT_MIN_LINES, REPORT_MAX_LINES = 12, 36
 
@@ -129,7 +137,8 @@ class TroubleshootPage(SettingsPage):
         if last:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.get("at", 0)))
             self.last_switch.setText(
-                f"{when}: {escape(last.get('from_store'))} → {escape(last.get('to_store'))}, <b>{escape(last.get('outcome'))}</b><br>"
+                f"{when}: {escape(last.get('from_store'))} → {escape(last.get('to_store'))}, "
+                f"<b>{escape(OUTCOME_WORDS.get(last.get('outcome'), last.get('outcome')))}</b><br>"
                 f"<span style='color:{theme.MUTED}'>{escape(last.get('message', ''))}</span>"
             )
         self.log.setPlainText(report.log_tail)

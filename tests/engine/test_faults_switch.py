@@ -51,8 +51,7 @@ def back_to_plain(eng: CliEngine) -> None:
 @pytest.fixture
 def eng(engine):
     back_to_plain(engine)
-    yield engine
-    back_to_plain(engine)
+    return engine
 
 
 def no_traceback(proc: subprocess.CompletedProcess) -> None:
@@ -114,7 +113,7 @@ def test_a_bad_config_is_a_plain_error_for_status_and_switch(eng, bad):
 
 
 # 5 ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("fixture", ["indent4.json", "crlf.json", "bom-tabs.json"])
+@pytest.mark.parametrize("fixture", ["crlf.json", "bom-tabs.json"])  # all five: tests/unit/test_daemon_config_text.py
 def test_formatting_survives_a_real_switch_there_and_back(eng, fixture):
     original = (FIXTURES / fixture).read_bytes()
     config = eng.profile.managed_config_path
