@@ -43,9 +43,16 @@ def on_disk(eng: CliEngine) -> dict[str, tuple[set[str], set[str]]]:
     return {s.value: ({i.name for i in inv.images if i.name}, {c.name for c in inv.containers}) for s, inv in found.items()}
 
 
-def test_random_kills_always_end_on_a_known_store_with_nothing_lost():
+def say(capsys, text: str) -> None:
+    """Printed past pytest's capture: the seed must be in the log of every run, passed or failed."""
+    with capsys.disabled():
+        print(text, file=sys.stderr, flush=True)
+
+
+def test_random_kills_always_end_on_a_known_store_with_nothing_lost(capsys, record_property):
     seed = int(os.environ.get("STORESWITCH_FAULT_SEED") or random.SystemRandom().randrange(1, 10**6))
-    print(f"\nrandom-kill seed: {seed} (replay: STORESWITCH_FAULT_SEED={seed})", file=sys.__stderr__, flush=True)
+    record_property("seed", seed)
+    say(capsys, f"\nrandom-kill seed: {seed} (replay: STORESWITCH_FAULT_SEED={seed})")
     rng = random.Random(seed)
     eng = cli_engine_or_skip()
     try:
@@ -91,6 +98,6 @@ def test_random_kills_always_end_on_a_known_store_with_nothing_lost():
             assert now == expected, f"{where}: the stores changed on disk: {now} != {expected}"
             assert not any(PROBE_REPO in name for images, _ in now.values() for name in images), f"{where}: {now}"
             live = status["live_store"]
-        print(f"random-kill seed {seed}: {kills} kills in {attempts} switches, all recovered", file=sys.__stderr__)
+        say(capsys, f"random-kill seed {seed}: {kills} kills in {attempts} switches, all recovered")
     finally:
         eng.close()
