@@ -35,7 +35,8 @@ def test_snapshotter_changes_on_containerd_and_a_missing_one_is_rolled_back(mana
     tx = SwitchTransaction(managed, engine_profile)
     managed.config_path.write_text('{"log-level": "warn"}\n')  # the running engine read {} at start
 
-    result = tx.run(Store.CONTAINERD)
+    # log-level is an edit the engine never started with: the switch needs force (issue 13, point 11)
+    result = tx.run(Store.CONTAINERD, force=True)
     assert result.outcome == "switched" and result.driver == "overlayfs"
 
     # Same store, another snapshotter: the config bytes differ, so the engine restarts and applies it.
