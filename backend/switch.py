@@ -352,7 +352,7 @@ class SwitchTransaction:
             f"that the running engine has never started with ({', '.join(changes)}). A switch restarts the engine, "
             "which applies them too, and if the engine refuses them it stays down. Nothing was changed: the engine "
             f"is still on the {running.title}. Check those changes (restart the engine once to try them), "
-            "or run again with --force to switch anyway."
+            "or switch anyway (--force)."
         )
         self._record(running, to, "refused", message)
         raise NeedsForce(message)
