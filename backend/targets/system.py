@@ -34,8 +34,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from backend.atomic import write_atomic
-from backend.daemon_config import DaemonConfig, edit_store, parse
+from backend.daemon_config import DaemonConfig, edit_store, parse, write_config
 from backend.errors import ConfigError, EngineError, SwitchError
 from backend.privileged_helper import EXIT_OK, EXIT_RESTART_FAILED
 from backend.stores import Store, configured_store
@@ -142,10 +141,7 @@ class SystemTarget(ServiceTarget):
     def restore_config(self, original: bytes | None) -> None:
         """Put the pre-switch bytes back (None: remove the file), through the helper when not root."""
         if self.privileged:
-            if original is None:
-                self.config_path.unlink(missing_ok=True)
-            else:
-                write_atomic(self.config_path, original)
+            write_config(self.config_path, original)  # through a symlink; nothing written when unchanged
             return
         try:
             current = self.config_path.read_bytes()
