@@ -11,12 +11,17 @@ and ``storage-driver`` aside (those are the switch's own). Anything listed makes
 for ``--force`` (exit 6): the user checks the edits, restarts the engine on them first, or forces.
 
 No record (an engine storeswitch never started) means nothing is known, and nothing is refused.
+Nor does a record count once the engine was started after daemon.json was last written (someone
+restarted it outside storeswitch, e.g. ``systemctl restart docker``): dockerd creates its unix
+socket at each start, so a socket newer than the file means the engine has read the file as it
+is (:func:`started_after_last_edit`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -67,6 +72,17 @@ def last_started(profile: Profile, config_path: Path) -> bytes | None | bool:
     try:
         return None if raw is None else base64.b64decode(raw, validate=True)
     except (TypeError, ValueError):
+        return False
+
+
+def started_after_last_edit(host: str, config_path: Path) -> bool:
+    """True when the engine at *host* (a ``unix://`` socket) was started after *config_path* was
+    last written: it runs the file as it is. False when either time is unknown."""
+    if not host.startswith("unix://"):
+        return False
+    try:
+        return os.stat(host.removeprefix("unix://")).st_mtime_ns > os.stat(config_path).st_mtime_ns
+    except OSError:
         return False
 
 

@@ -340,9 +340,9 @@ class SwitchTransaction:
         """Refuse (:class:`NeedsForce`) when daemon.json holds edits the running engine never started
         with and this switch would carry over (the GUI's own edits of the moment do not count)."""
         from backend.daemon_config import DaemonConfig, parse
-        from backend.started_config import unstarted_changes
+        from backend.started_config import started_after_last_edit, unstarted_changes
 
-        if not isinstance(config, DaemonConfig):
+        if not isinstance(config, DaemonConfig) or started_after_last_edit(self.target.host, config.path):
             return
         changes = unstarted_changes(self.profile, config.path, config.data, parse(new_bytes, str(config.path)))
         if not changes:

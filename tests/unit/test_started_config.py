@@ -32,3 +32,24 @@ def test_a_started_engine_without_a_file_is_recorded(profile, tmp_path):
     assert last_started(profile, path) is None
     assert unstarted_changes(profile, path, {"features": {"containerd-snapshotter": True}}) == []
     assert unstarted_changes(profile, path, {"debug": True}) == ["'debug' added"]
+
+
+def test_an_engine_started_after_the_last_edit_runs_the_file_as_it_is(tmp_path):
+    """dockerd creates its socket at each start: a socket newer than daemon.json means it read the file."""
+    import os
+    import socket
+
+    from backend.started_config import started_after_last_edit
+
+    config = tmp_path / "daemon.json"
+    config.write_text("{}")
+    sock_path = tmp_path / "docker.sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(sock_path))
+        os.utime(config, ns=(1, 1))
+        assert started_after_last_edit(f"unix://{sock_path}", config)
+        config.write_text('{"debug": true}')  # edited after the start
+        os.utime(sock_path, ns=(1, 1))
+        assert not started_after_last_edit(f"unix://{sock_path}", config)
+    assert not started_after_last_edit("tcp://127.0.0.1:2375", config)
+    assert not started_after_last_edit(f"unix://{tmp_path / 'missing.sock'}", config)
