@@ -42,6 +42,7 @@ STOP_TIMEOUT = 30.0
 # How often start/stop look at dockerd. A switch is a stop and a start; every poll interval lost
 # at each end is time the user waits beyond a plain restart (see benchmarks/switch_vs_restart.py).
 POLL_INTERVAL = 0.01
+READY_POLL_INTERVAL = 0.002  # a connect() on a unix socket: cheap enough to look every 2 ms
 
 
 class ManagedEngine:
@@ -150,6 +151,9 @@ class ManagedEngine:
         deadline = time.monotonic() + timeout
         pid = self.pid()
         if pid is not None:
+            argv = processes.cmdline(pid) or []
+            if any(a.startswith("--containerd=") for a in argv) and self.containerd.pid() is None:
+                self.containerd.ensure_running(self.binaries(), timeout)  # it waits for its containerd
             with self.client(timeout=5) as c:
                 while processes.alive(pid):
                     if c.ping(timeout=1.0):
@@ -198,9 +202,11 @@ class ManagedEngine:
                     raise EngineError(
                         f"dockerd refused to start (exit {proc.returncode}): {self.failure_reason(offset)}"
                     )
-                if c.ping(timeout=1.0):
+                # dockerd creates its socket when its API is ready: a connect() is a cheap look,
+                # so it is looked at often, and /_ping asked once something listens.
+                if processes.accepts(p.managed_socket) and c.ping(timeout=1.0):
                     return
-                time.sleep(POLL_INTERVAL)
+                time.sleep(READY_POLL_INTERVAL)
         processes.terminate(proc.pid, STOP_TIMEOUT)
         raise EngineError(
             f"dockerd did not answer on {self.host} within {timeout:.0f} s and was stopped; "

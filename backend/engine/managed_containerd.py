@@ -26,7 +26,6 @@ config key of one containerd version is needed.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,12 +102,7 @@ class ManagedContainerd:
         return found[0] if found else None
 
     def answers(self) -> bool:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            try:
-                s.connect(str(self.socket))
-            except OSError:
-                return False
-        return True
+        return processes.accepts(self.socket)
 
     # --- control ------------------------------------------------------------------------
     def ensure_running(self, binaries: EngineBinaries, timeout: float = START_TIMEOUT) -> None:

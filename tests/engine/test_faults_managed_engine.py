@@ -46,10 +46,16 @@ def containerds(eng: CliEngine) -> list[int]:
     return processes.find(lambda argv: processes.program(argv) == "containerd" and any(run in a for a in argv))
 
 
+def stop_dockerd(eng: CliEngine) -> None:
+    """SIGTERM this profile's dockerd and wait (its containerd keeps running, if it is its own process)."""
+    for pid in dockerds(eng):
+        processes.terminate(pid, 60)
+
+
 def test_engine_start_refuses_while_a_switch_holds_the_lock(engine):
     from filelock import FileLock
 
-    ManagedEngine(engine.profile).stop_dockerd()
+    stop_dockerd(engine)
     assert dockerds(engine) == []
     lock = FileLock(str(engine.profile.lock_path), timeout=0)
     with lock:  # what a running switch holds from its first step to its last
@@ -65,7 +71,7 @@ def test_engine_start_refuses_while_a_switch_holds_the_lock(engine):
 
 def test_engine_start_waits_for_a_starting_dockerd_instead_of_starting_a_second(engine):
     eng = ManagedEngine(engine.profile)
-    eng.stop_dockerd()
+    stop_dockerd(engine)
     binaries = eng.binaries()
     # A dockerd this profile's storeswitch spawned and was then killed: running, not answering.
     with open(engine.profile.engine_log_path, "ab") as log:

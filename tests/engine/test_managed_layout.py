@@ -150,18 +150,19 @@ def test_previous_layout_profile_keeps_its_containerd_images_after_the_first_swi
     assert len(profile_processes(eng)["containerd"]) == 1
 
 
-def test_previous_layout_engine_killed_with_its_containerd_left_behind(fresh):
-    """A killed dockerd of the previous layout leaves its containerd holding the store's lock."""
+def test_previous_layout_engine_killed_comes_back_in_the_new_layout(fresh):
+    """A SIGKILLed dockerd of the previous layout (its containerd dies with it: dockerd starts it
+    with a parent-death signal; one still found on the store would be stopped first)."""
     eng = fresh
     write_store(eng, "containerd")
     old = start_previous_layout(eng)
-    eng.import_image("ssw/orphaned")
+    eng.import_image("ssw/killed-old-layout")
     old.send_signal(signal.SIGKILL)
     old.wait(60)
-    orphan = profile_processes(eng)["containerd"]
-    assert len(orphan) == 1, "the killed dockerd's containerd should still run"
+    left = profile_processes(eng)["containerd"]
 
     eng.run("engine", "start", check=True)
-    assert not processes.alive(orphan[0])
-    assert "ssw/orphaned:v1" in eng.images()
+    assert not any(processes.alive(pid) for pid in left)
+    assert "ssw/killed-old-layout:v1" in eng.images()
+    assert f"--containerd={eng.profile.managed_containerd_socket}" in dockerd_argv(eng)
     assert len(profile_processes(eng)["containerd"]) == 1
