@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from backend.atomic import write_atomic
 from backend.errors import EngineError, EngineNotInstalled, SwitchError, SwitchInProgress
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
+from backend.overlap import beside
 from backend.profile import Profile
 from backend.stores import Store, live_store
 from backend.targets.base import Target
@@ -234,13 +235,13 @@ class SwitchTransaction:
         try:
             say("stop", "Stopping the engine…")
             self.target.stop()
-            self.journal.advance(entry, Step.ENGINE_STOPPED)
             say("start", f"Starting the engine on the {to.title}…")
-            self.target.start()
-            self.journal.advance(entry, Step.ENGINE_STARTED)
+            # Each record is written while the engine works (backend/overlap.py says why that is safe).
+            beside(lambda: self.journal.advance(entry, Step.ENGINE_STOPPED), self.target.start)
             say("verify", f"Checking that the engine runs the {to.title}…")
             with self.target.client() as client:
-                info = verify_store(client, to, snapshotter)
+                info = beside(lambda: self.journal.advance(entry, Step.ENGINE_STARTED),
+                              lambda: verify_store(client, to, snapshotter))
             self.journal.advance(entry, Step.VERIFIED)
         except EngineError as exc:
             reason = str(exc)
