@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from backend.engine import processes
 from backend.engine.api import EngineClient
-from backend.engine.dockerd_log import last_error_line
+from backend.engine.dockerd_log import reason_since
 from backend.engine.managed_containerd import ManagedContainerd
 from backend.errors import EngineError, EngineNotInstalled
 from backend.profile import Profile
@@ -72,16 +72,7 @@ class ManagedEngine:
 
     def pid(self) -> int | None:
         """The running dockerd's pid (its pidfile, else its command line), or None when none runs."""
-        try:
-            pid = int(self.profile.managed_pidfile.read_text().strip())
-        except (OSError, ValueError):
-            pid = None
-        if pid is not None:
-            argv = processes.cmdline(pid)
-            if argv and self._ours(argv) and not processes.is_zombie(pid):
-                return pid
-        found = processes.find(self._ours)
-        return found[0] if found else None
+        return processes.running(self.profile.managed_pidfile, self._ours)
 
     def _ours(self, argv: list[str]) -> bool:
         """A dockerd of this profile: it names our pidfile or our data-root (any start, any layout)."""
@@ -235,20 +226,21 @@ class ManagedEngine:
 
     def failure_reason(self, offset: int = 0) -> str:
         """dockerd's own words for why it stopped: the last error-like lines logged since *offset*."""
-        try:
-            with open(self.profile.engine_log_path, "rb") as fh:
-                fh.seek(offset)
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return "(no engine log)"
-        return last_error_line(text) or "(dockerd printed nothing)"
+        return reason_since(self.profile.engine_log_path, offset, "dockerd")
 
     def log_tail(self, lines: int = 50) -> str:
-        try:
-            text = self.profile.engine_log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        """dockerd's last lines, and containerd's after them (a process of its own, a log of its own)."""
+        tails = []
+        for name, path, count in (("dockerd", self.profile.engine_log_path, lines),
+                                  ("containerd", self.profile.containerd_log_path, max(lines // 5, 5))):
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            tails.append((name, path, "\n".join(text.splitlines()[-count:])))
+        if len(tails) == 1 and tails[0][0] == "dockerd":
+            return tails[0][2]
+        return "\n".join(f"--- {name} ({path}) ---\n{tail}" for name, path, tail in tails)
 
     def installed(self) -> tuple[bool, str]:
         try:

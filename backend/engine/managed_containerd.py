@@ -90,16 +90,7 @@ class ManagedContainerd:
 
     def pid(self) -> int | None:
         """The running containerd's pid (pidfile first, then /proc), or None."""
-        try:
-            pid = int(self.profile.managed_containerd_pidfile.read_text().strip())
-        except (OSError, ValueError):
-            pid = None
-        if pid is not None:
-            argv = processes.cmdline(pid)
-            if argv and self._ours(argv) and not processes.is_zombie(pid):
-                return pid
-        found = processes.find(self._ours)
-        return found[0] if found else None
+        return processes.running(self.profile.managed_containerd_pidfile, self._ours)
 
     def answers(self) -> bool:
         return processes.accepts(self.socket)
@@ -153,15 +144,9 @@ class ManagedContainerd:
         self.profile.managed_containerd_pidfile.unlink(missing_ok=True)
 
     def failure_reason(self, offset: int = 0) -> str:
-        from backend.engine.dockerd_log import last_error_line
+        from backend.engine.dockerd_log import reason_since
 
-        try:
-            with open(self.profile.containerd_log_path, "rb") as fh:
-                fh.seek(offset)
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return "(no containerd log)"
-        return last_error_line(text) or "(containerd printed nothing)"
+        return reason_since(self.profile.containerd_log_path, offset, "containerd")
 
 
 def _containerd_binary(binaries: EngineBinaries) -> Path:

@@ -75,6 +75,20 @@ def accepts(socket_path: os.PathLike | str) -> bool:
     return True
 
 
+def running(pidfile: Path, match: Callable[[list[str]], bool]) -> int | None:
+    """The process a pidfile names, if it runs and *match*es; else the first such process in /proc."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid is not None:
+        argv = cmdline(pid)
+        if argv and match(argv) and not is_zombie(pid):
+            return pid
+    found = find(match)
+    return found[0] if found else None
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
