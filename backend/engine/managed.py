@@ -229,10 +229,13 @@ class ManagedEngine:
         return reason_since(self.profile.engine_log_path, offset, "dockerd")
 
     def log_tail(self, lines: int = 50) -> str:
-        """dockerd's last lines, and containerd's after them (a process of its own, a log of its own)."""
+        """dockerd's last lines, after a few of containerd's (a process of its own, a log of its own).
+
+        dockerd's come last: a log view scrolled to its end shows them, as it did before.
+        """
         tails = []
-        for name, path, count in (("dockerd", self.profile.engine_log_path, lines),
-                                  ("containerd", self.profile.containerd_log_path, max(lines // 5, 5))):
+        for name, path, count in (("containerd", self.profile.containerd_log_path, max(lines // 5, 5)),
+                                  ("dockerd", self.profile.engine_log_path, lines)):
             try:
                 text = path.read_text(errors="replace")
             except OSError:
