@@ -8,8 +8,8 @@ line: :mod:`backend.engine.processes`). dockerd must run as root.
 
 Two processes, as on a system install: containerd (:mod:`backend.engine.managed_containerd`),
 long-lived, and dockerd started with ``--containerd``. :meth:`ManagedEngine.start` starts
-whichever is not running; :meth:`ManagedEngine.restart_dockerd` (what a switch does, through
-the target) restarts dockerd alone; :meth:`ManagedEngine.stop` (``storeswitch engine stop``)
+whichever is not running; :meth:`ManagedEngine.stop_dockerd` then ``start`` (what a switch does,
+through the target) restart dockerd alone; :meth:`ManagedEngine.stop` (``storeswitch engine stop``)
 stops both and removes the bind mount dockerd leaves on its data-root (:mod:`backend.engine.mounts`).
 
 There is never a second dockerd on one data-root: start waits for a dockerd of this profile that
@@ -219,10 +219,6 @@ class ManagedEngine:
             release_self_bind(self.data_root)
         except OSError as exc:
             raise EngineError(f"the engine is stopped, but {exc}; unmount it by hand (umount {self.data_root})") from exc
-
-    def restart_dockerd(self) -> None:
-        self.stop_dockerd()
-        self.start()
 
     def failure_reason(self, offset: int = 0) -> str:
         """dockerd's own words for why it stopped: the last error-like lines logged since *offset*."""

@@ -11,7 +11,7 @@ dockerd. Once the mount is left behind, the next dockerd sees a shared mount, fo
 
 So ``storeswitch engine stop``, after both processes have ended, removes that one mount itself:
 only a bind of the data-root onto itself (same device, same directory as the mount below it),
-never a file system a user mounted there. Only then is unmounting always safe: the directory
+never a file system a user mounted there, and only when nothing uses it any more: the directory
 underneath holds the same files.
 
 Why by hand: Python has no umount; ``umount2`` through ctypes is one call, and /proc's
@@ -25,9 +25,6 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-MNT_DETACH = 2
-
 
 @dataclass(frozen=True)
 class Mount:
@@ -78,19 +75,19 @@ def self_binds(path: Path, table: list[Mount] | None = None) -> list[Mount]:
 def release_self_bind(path: Path) -> int:
     """Unmount every bind of *path* onto itself; returns how many were removed.
 
-    Lazily (MNT_DETACH) when something still holds it open: the files stay reachable through
-    the directory underneath, which is the same directory.
+    One still in use (EBUSY: containers kept running by ``live-restore`` have their root file
+    systems mounted below it, or a shell sits in it) is left as it is, never detached lazily:
+    those mounts must stay where the next dockerd looks for them. The next stop tries again.
     """
     removed = 0
     libc = None
     for _ in self_binds(path):
         if libc is None:
             libc = ctypes.CDLL(None, use_errno=True)
-        target = os.fsencode(os.path.normpath(str(path)))
-        if libc.umount2(target, 0) != 0:
+        if libc.umount2(os.fsencode(os.path.normpath(str(path))), 0) != 0:
             err = ctypes.get_errno()
-            if err != errno.EBUSY or libc.umount2(target, MNT_DETACH) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"could not unmount dockerd's bind mount of {path}: {os.strerror(err)}")
+            if err == errno.EBUSY:
+                break
+            raise OSError(err, f"could not unmount dockerd's bind mount of {path}: {os.strerror(err)}")
         removed += 1
     return removed
