@@ -21,18 +21,12 @@ import pytest
 from backend.engine import processes
 from backend.engine.managed import ManagedEngine
 from backend.engine.mounts import self_binds
-from tests.engine.cli_support import CliEngine, cli_engine_or_skip
+from tests.engine.cli_support import CliEngine, module_engine
 
 pytestmark = pytest.mark.engine
 
 
-@pytest.fixture(scope="module")
-def engine():
-    eng = cli_engine_or_skip()
-    try:
-        yield eng
-    finally:
-        eng.close()
+engine = pytest.fixture(scope="module", name="engine")(module_engine)
 
 
 def dockerds(eng: CliEngine) -> list[int]:
