@@ -91,8 +91,25 @@ class Profile:
         return self.run_dir / "docker.pid"
 
     @property
+    def managed_containerd_socket(self) -> Path:
+        """The managed engine's containerd: where the containerd dockerd once started itself listened."""
+        return self.managed_exec_root / "containerd" / "containerd.sock"
+
+    @property
+    def managed_containerd_config(self) -> Path:
+        return self.run_dir / "containerd.toml"
+
+    @property
+    def managed_containerd_pidfile(self) -> Path:
+        return self.run_dir / "containerd.pid"
+
+    @property
     def engine_log_path(self) -> Path:
         return self.log_dir / "dockerd.log"
+
+    @property
+    def containerd_log_path(self) -> Path:
+        return self.log_dir / "containerd.log"
 
     @property
     def journal_path(self) -> Path:

@@ -11,8 +11,9 @@ known without storing anything (the switch's verification probe then proves it b
 - **proxy plugin**: a ``[proxy_plugins.NAME]`` of ``type = "snapshot"`` in containerd's config
   (``/etc/containerd/config.toml`` for a system containerd). Its socket must exist, or the
   plugin's daemon (containerd-stargz-grpc, containerd-nydus-grpc) is not running.
-- **not found**: neither. dockerd's own (supervised) containerd writes its config itself and has
-  no proxy plugins, so stargz and nydus need a system containerd there.
+- **not found**: neither. A containerd that dockerd starts itself, and the managed engine's (its
+  config written by storeswitch), have no proxy plugins, so stargz and nydus need a system
+  containerd there.
 
 Where containerd can be asked (its socket is reachable and ``ctr`` is on the engine's PATH),
 ``ctr plugins ls`` gives the truth for this machine: a builtin that containerd skipped ("must be
@@ -237,8 +238,8 @@ def containerd_endpoint(target: Any, daemon_config: Mapping[str, Any] | None) ->
     """Which containerd the target's engine uses.
 
     A target may answer itself with a ``containerd_endpoint()`` method. Otherwise: daemon.json
-    ``containerd`` (an address) means a system containerd; the managed target supervises its
-    own under its exec-root; a system engine supervises its own when its exec-root holds
+    ``containerd`` (an address) means a system containerd; the managed target's own containerd
+    listens under its exec-root; a system engine supervises its own when its exec-root holds
     ``containerd/containerd.sock``, else it uses the system one (docker-ce's ``--containerd``).
     """
     own = getattr(target, "containerd_endpoint", None)

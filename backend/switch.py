@@ -39,6 +39,7 @@ from backend.errors import (
 )
 from backend.fs_errors import FileError, file_error
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
+from backend.overlap import beside
 from backend.profile import Profile
 from backend.stores import Store, live_store
 from backend.targets.base import Target
@@ -298,14 +299,14 @@ class SwitchTransaction:
                 raise SwitchInterrupted("interrupted")
             say("stop", "Stopping the engine…")
             self.target.stop()
-            self._advance(entry, Step.ENGINE_STOPPED)
             say("start", f"Starting the engine on the {to.title}…")
-            self.target.start()
-            self._advance(entry, Step.ENGINE_STARTED)
+            # Each record is written while the engine works (backend/overlap.py says why that is safe).
+            beside(lambda: self._advance(entry, Step.ENGINE_STOPPED), self.target.start)
             record_start(self.target, self.profile, new_bytes)
             say("verify", f"Checking that the engine runs the {to.title}…")
             with self.target.client() as client:
-                info = verify_store(client, to, snapshotter)
+                info = beside(lambda: self._advance(entry, Step.ENGINE_STARTED),
+                              lambda: verify_store(client, to, snapshotter))
             self._advance(entry, Step.VERIFIED)
         except (EngineError, FileError, SwitchInterrupted) as exc:
             interrupted = isinstance(exc, SwitchInterrupted)

@@ -260,9 +260,20 @@ class BackendTasks(QObject):
 
     # --- engine -------------------------------------------------------------------------
     def start_engine(self) -> None:
-        target = self.target
-        self._submit(lambda _p: target.start(), lambda _r: self.engineStarted.emit(),
-                     lambda exc: self.engineStartFailed.emit(_describe(exc)))
+        """Start the engine under the switch lock, as ``storeswitch engine start`` does (never mid-switch)."""
+        target, profile = self.target, self.profile
+
+        def job(_progress) -> None:
+            from backend.switch import acquire, switch_lock
+
+            lock = switch_lock(profile)
+            acquire(lock)
+            try:
+                target.start()
+            finally:
+                lock.release()
+
+        self._submit(job, lambda _r: self.engineStarted.emit(), lambda exc: self.engineStartFailed.emit(_describe(exc)))
 
     def restart_engine(self) -> None:
         """Stop and start the engine (the Troubleshoot tab), holding the switch lock meanwhile.

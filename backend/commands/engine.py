@@ -1,4 +1,11 @@
-"""``storeswitch engine {start,stop,status,install}``: the managed engine."""
+"""``storeswitch engine {start,stop,status,install}``: the managed engine.
+
+``start`` and ``stop`` hold the switch lock while they run, as a switch does: an engine started
+in the middle of another storeswitch's switch would put a second dockerd on its data-root
+(issue 13, point 10). A held lock ends the command at once with exit 3, like a second switch.
+``stop`` stops dockerd and its containerd and removes the bind mount dockerd leaves on its
+data-root; a switch restarts dockerd alone.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +31,18 @@ def run(args, ctx) -> int:
         return 0
     if target.name != "managed" and args.action in ("start", "stop"):
         raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")
-    if args.action == "start":
-        target.start()
-    elif args.action == "stop":
-        target.stop()
+    if args.action in ("start", "stop"):
+        from backend.switch import acquire, switch_lock
+
+        lock = switch_lock(ctx.profile)
+        acquire(lock)  # SwitchInProgress (exit 3) when a switch or another start/stop runs
+        try:
+            if args.action == "start":
+                target.start()
+            else:
+                target.engine.stop()
+        finally:
+            lock.release()
     state = probe_engine(target)
     if state.reachable:
         human = f"engine running at {state.host}: Docker {state.version}, Driver {state.driver}"

@@ -3,7 +3,19 @@
 Its config file, data-root, exec-root, socket, pidfile and log all live in the profile, so it
 touches nothing system-wide (``--iptables=false --bridge=none``, no userland proxy). It is
 started in its own session so that it outlives the storeswitch command that started it, and
-found again through its pidfile. dockerd must run as root.
+found again through its pidfile (or, in the moment before dockerd writes it, by its command
+line: :mod:`backend.engine.processes`). dockerd must run as root.
+
+Two processes, as on a system install: containerd (:mod:`backend.engine.managed_containerd`),
+long-lived, and dockerd started with ``--containerd``. :meth:`ManagedEngine.start` starts
+whichever is not running; :meth:`ManagedEngine.stop_dockerd` then ``start`` (what a switch does,
+through the target) restart dockerd alone; :meth:`ManagedEngine.stop` (``storeswitch engine stop``)
+stops both and removes the bind mount dockerd leaves on its data-root (:mod:`backend.engine.mounts`).
+
+There is never a second dockerd on one data-root: start waits for a dockerd of this profile that
+is still starting instead of starting another, and never removes the pidfile of one that runs.
+Callers that start or stop the engine hold the switch lock (``engine start``/``stop``, a switch,
+recovery, the GUI's restart), so two storeswitch processes do not race either.
 
 Why not the docker SDK: it talks to an engine; nothing in it starts or stops one.
 """
@@ -11,13 +23,14 @@ Why not the docker SDK: it talks to an engine; nothing in it starts or stops one
 from __future__ import annotations
 
 import os
-import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backend.engine import processes
 from backend.engine.api import EngineClient
-from backend.engine.dockerd_log import last_error_line
+from backend.engine.dockerd_log import reason_since
+from backend.engine.managed_containerd import ManagedContainerd
 from backend.errors import EngineError, EngineNotInstalled
 from backend.profile import Profile
 
@@ -29,12 +42,14 @@ STOP_TIMEOUT = 30.0
 # How often start/stop look at dockerd. A switch is a stop and a start; every poll interval lost
 # at each end is time the user waits beyond a plain restart (see benchmarks/switch_vs_restart.py).
 POLL_INTERVAL = 0.01
+READY_POLL_INTERVAL = 0.002  # a connect() on a unix socket: cheap enough to look every 2 ms
 
 
 class ManagedEngine:
     def __init__(self, profile: Profile, dockerd: str | os.PathLike | None = None) -> None:
         self.profile = profile
         self._dockerd = dockerd
+        self.containerd = ManagedContainerd(profile)
 
     # --- facts --------------------------------------------------------------------------
     @property
@@ -56,18 +71,14 @@ class ManagedEngine:
         return find_dockerd(self._dockerd)
 
     def pid(self) -> int | None:
-        """The running dockerd's pid from the pidfile, or None when it is not running."""
-        try:
-            pid = int(self.profile.managed_pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return None
-        if b"dockerd" not in cmdline or _is_zombie(pid):
-            return None
-        return pid
+        """The running dockerd's pid (its pidfile, else its command line), or None when none runs."""
+        return processes.running(self.profile.managed_pidfile, self._ours)
+
+    def _ours(self, argv: list[str]) -> bool:
+        """A dockerd of this profile: it names our pidfile or our data-root (any start, any layout)."""
+        return "dockerd" in processes.program(argv) and (
+            processes.has_option(argv, "--pidfile", str(self.profile.managed_pidfile))
+            or processes.has_option(argv, "--data-root", str(self.profile.managed_data_root)))
 
     def client(self, timeout: float = 30.0) -> EngineClient:
         return EngineClient(self.host, timeout=timeout)
@@ -86,6 +97,7 @@ class ManagedEngine:
             "--exec-root", str(p.managed_exec_root),
             "-H", self.host,
             "--pidfile", str(p.managed_pidfile),
+            f"--containerd={p.managed_containerd_socket}",
             "--iptables=false",
             "--ip6tables=false",
             "--bridge=none",
@@ -121,13 +133,28 @@ class ManagedEngine:
             raise EngineError(f"dockerd refused the new config: {text.replace(str(path), str(self.config_path))}")
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Start dockerd and wait until it answers ``/_ping``.
+        """Start what is not running (containerd, dockerd) and wait until dockerd answers ``/_ping``.
 
-        If dockerd exits instead (a config it refuses), raise :class:`EngineError` quoting its
-        own reason from the log.
+        A dockerd of this profile that runs but does not answer yet (started by a storeswitch
+        that was killed) is waited for, never doubled. If dockerd exits instead (a config it
+        refuses), raise :class:`EngineError` quoting its own reason from the log.
         """
-        if self.pid() is not None and self.is_up():
-            return
+        deadline = time.monotonic() + timeout
+        pid = self.pid()
+        if pid is not None:
+            argv = processes.cmdline(pid) or []
+            if any(a.startswith("--containerd=") for a in argv) and self.containerd.pid() is None:
+                self.containerd.ensure_running(self.binaries(), timeout)  # it waits for its containerd
+            with self.client(timeout=5) as c:
+                while processes.alive(pid):
+                    if c.ping(timeout=1.0):
+                        return
+                    if time.monotonic() >= deadline:
+                        raise EngineError(
+                            f"a dockerd of this profile (pid {pid}) runs but has not answered on {self.host} "
+                            f"within {timeout:.0f} s; stop it with `storeswitch engine stop` and start again "
+                            f"(log: {self.profile.engine_log_path})")
+                    time.sleep(POLL_INTERVAL)
         import subprocess
 
         binaries = self.binaries()
@@ -143,6 +170,9 @@ class ManagedEngine:
             from backend.atomic import write_atomic
 
             write_atomic(p.managed_config_path, b"{}\n", mode=0o644)
+        self.containerd.ensure_running(binaries, max(deadline - time.monotonic(), 1.0))
+        # No dockerd of this profile runs (checked above): a pidfile left is stale, and its pid may
+        # belong to another process by now, which dockerd would take for a running engine.
         p.managed_pidfile.unlink(missing_ok=True)
         log = open(p.engine_log_path, "ab")
         offset = log.tell()
@@ -157,65 +187,59 @@ class ManagedEngine:
             )
         finally:
             log.close()
-        deadline = time.monotonic() + timeout
         with self.client(timeout=5) as c:
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise EngineError(
                         f"dockerd refused to start (exit {proc.returncode}): {self.failure_reason(offset)}"
                     )
-                if c.ping(timeout=1.0):
+                # dockerd creates its socket when its API is ready: a connect() is a cheap look,
+                # so it is looked at often, and /_ping asked once something listens.
+                if processes.accepts(p.managed_socket) and c.ping(timeout=1.0):
                     return
-                time.sleep(POLL_INTERVAL)
-        self._terminate(proc.pid)
+                time.sleep(READY_POLL_INTERVAL)
+        processes.terminate(proc.pid, STOP_TIMEOUT)
         raise EngineError(
             f"dockerd did not answer on {self.host} within {timeout:.0f} s and was stopped; "
             f"last log lines: {self.failure_reason(offset)} (full log: {p.engine_log_path})"
         )
 
+    def stop_dockerd(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop dockerd alone; containerd keeps running (the restart half of a switch)."""
+        for pid in processes.find(self._ours):  # the pidfile's, and one started too late to write it
+            processes.terminate(pid, timeout)
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        pid = self.pid()
-        if pid is None:
-            return
-        self._terminate(pid, timeout)
+        """Stop the engine: dockerd, then its containerd, then the bind mount dockerd left."""
+        from backend.engine.mounts import release_self_bind
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def _terminate(self, pid: int, timeout: float = STOP_TIMEOUT) -> None:
+        self.stop_dockerd(timeout)
+        self.containerd.stop(timeout)
         try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(POLL_INTERVAL)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        while _alive(pid):
-            time.sleep(POLL_INTERVAL)
+            release_self_bind(self.data_root)
+        except OSError as exc:
+            raise EngineError(f"the engine is stopped, but {exc}; unmount it by hand (umount {self.data_root})") from exc
 
     def failure_reason(self, offset: int = 0) -> str:
         """dockerd's own words for why it stopped: the last error-like lines logged since *offset*."""
-        try:
-            with open(self.profile.engine_log_path, "rb") as fh:
-                fh.seek(offset)
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return "(no engine log)"
-        return last_error_line(text) or "(dockerd printed nothing)"
+        return reason_since(self.profile.engine_log_path, offset, "dockerd")
 
     def log_tail(self, lines: int = 50) -> str:
-        try:
-            text = self.profile.engine_log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        """dockerd's last lines, after a few of containerd's (a process of its own, a log of its own).
+
+        dockerd's come last: a log view scrolled to its end shows them, as it did before.
+        """
+        tails = []
+        for name, path, count in (("containerd", self.profile.containerd_log_path, max(lines // 5, 5)),
+                                  ("dockerd", self.profile.engine_log_path, lines)):
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            tails.append((name, path, "\n".join(text.splitlines()[-count:])))
+        if len(tails) == 1 and tails[0][0] == "dockerd":
+            return tails[0][2]
+        return "\n".join(f"--- {name} ({path}) ---\n{tail}" for name, path, tail in tails)
 
     def installed(self) -> tuple[bool, str]:
         try:
@@ -223,27 +247,3 @@ class ManagedEngine:
         except EngineNotInstalled as exc:
             return False, str(exc)
         return True, f"{b.dockerd} ({b.source})"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if _is_zombie(pid):
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        return False
-    return True
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"

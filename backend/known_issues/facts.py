@@ -316,7 +316,7 @@ def _system_containerd(target, config: Mapping[str, Any] | None, info: Mapping[s
     if isinstance(containerd, Mapping) and containerd.get("Address"):
         return str(containerd["Address"]).startswith(SYSTEM_CONTAINERD_SOCKETS)
     if getattr(target, "name", None) == "managed":
-        return False  # storeswitch starts it without --containerd: it supervises its own
+        return False  # its own containerd, root under the data-root (backend/engine/managed_containerd.py)
     return UNKNOWN
 
 

@@ -1,4 +1,4 @@
-"""The managed target: storeswitch's own dockerd, the embedded default."""
+"""The managed target: storeswitch's own dockerd and containerd, the embedded default."""
 
 from __future__ import annotations
 
@@ -42,7 +42,11 @@ class ManagedTarget:
         self.engine.validate(content)
 
     def stop(self) -> None:
-        self.engine.stop()
+        """Stop dockerd; its containerd keeps running (a switch restarts dockerd alone).
+
+        ``storeswitch engine stop`` stops both, through :meth:`ManagedEngine.stop`.
+        """
+        self.engine.stop_dockerd()
 
     def start(self) -> None:
         from backend.started_config import record_start

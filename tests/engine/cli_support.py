@@ -102,3 +102,12 @@ def cli_engine_or_skip() -> CliEngine:
         engine.close()
         raise
     return engine
+
+
+def module_engine():
+    """The body of a module-scoped ``engine`` fixture: one started engine for the module, closed after."""
+    eng = cli_engine_or_skip()
+    try:
+        yield eng
+    finally:
+        eng.close()

@@ -12,18 +12,12 @@ import time
 
 import pytest
 
-from tests.engine.cli_support import CliEngine, cli_engine_or_skip
+from tests.engine.cli_support import CliEngine, module_engine
 
 pytestmark = pytest.mark.engine
 
 
-@pytest.fixture(scope="module")
-def engine():
-    eng = cli_engine_or_skip()
-    try:
-        yield eng
-    finally:
-        eng.close()
+engine = pytest.fixture(scope="module", name="engine")(module_engine)
 
 
 @pytest.fixture

@@ -79,7 +79,10 @@ def test_apply_switches_the_real_engine_while_the_window_keeps_ticking(managed, 
     print(f"\nGUI event-loop stall during a real switch to containerd: longest {meter.longest_ms:.1f} ms "
           f"over {len(meter.gaps)} ticks of 5 ms (target < 50 ms)")
     assert done.args[0] is True, find(w, "applyResult").text()
-    assert len(meter.gaps) > 100, "the GUI thread stopped ticking while the switch ran"
+    # Ticking all through the switch: at least half the ticks its length allows (a switch takes well
+    # under a second now that the managed engine's containerd outlives dockerd's restart).
+    assert len(meter.gaps) > 20 and len(meter.gaps) >= sum(meter.gaps) / 0.005 / 2, \
+        "the GUI thread stopped ticking while the switch ran"
 
     assert [c.title for c in confirmations.asked] == ["Switch to the containerd store?"]
     assert re.search(r"1 image \([\d.]+ [kM]B\) in the classic store will be hidden, not deleted", confirmations.asked[0].as_text())
