@@ -332,11 +332,36 @@ def _read_daemon_config(target) -> Mapping[str, Any] | None:
     return data if isinstance(data, Mapping) else None
 
 
-def _configured_store(target) -> Any:
+def _configured_store(target, config: Mapping[str, Any] | None = None, engine_version: Any = UNKNOWN) -> Any:
+    """The store the target's engine takes at its next start (the Engine 29 rule for daemon.json targets)."""
     try:
-        return target.read_config().store.value
+        stored = target.read_config()
     except (ConfigError, OSError, AttributeError):
         return UNKNOWN
+    if config is None or getattr(target, "name", None) == "desktop":
+        return stored.store.value
+    from backend.store_choice import target_choice
+
+    choice = target_choice(target, config, engine_version if engine_version is not UNKNOWN else None)
+    return choice.store.value if choice.store is not None else UNKNOWN
+
+
+# Targets whose dockerd runs on this machine's CPU: with the engine stopped, its architecture is
+# the host's (Docker Desktop runs its engine in a VM and says for itself).
+LOCAL_ENGINE_TARGETS = ("managed", "system", "rootless")
+
+
+def _stopped_engine_facts(target, facts: dict[str, Any]) -> None:
+    """What is known of a stopped engine: its dockerd binary's version, and the host's architecture."""
+    if getattr(target, "name", None) not in LOCAL_ENGINE_TARGETS:
+        return
+    from backend.engine.version import target_dockerd_version
+
+    version = target_dockerd_version(target)
+    if version is not None:
+        facts["engine_version"] = version
+    if platform.system() == "Linux":
+        facts["engine_arch"] = facts["host_arch"]
 
 
 def probe_facts(
@@ -397,7 +422,7 @@ def _probe_rest(
 ) -> dict[str, Any]:
     """Every fact but ``buildx_version`` (:func:`probe_facts` learns that one in a thread)."""
     facts: dict[str, Any] = {name: UNKNOWN for name in FACTS}
-    facts["store_after"] = _configured_store(target) if store_after is None else _store_value(store_after)
+    facts["store_after"] = UNKNOWN if store_after is None else _store_value(store_after)
     facts["host_arch"] = probe_host_arch()
     facts["docker_hub_login"] = probe_docker_hub_login()
     if settings is not None:
@@ -417,6 +442,10 @@ def _probe_rest(
             info = _engine_facts(facts, engine.client, engine.version or {}, engine.info or {})
     except EngineError:
         info = None
+    if info is None:
+        _stopped_engine_facts(target, facts)
+    if store_after is None:
+        facts["store_after"] = _configured_store(target, config, facts["engine_version"])
     if info is not None:
         live_runtimes = info.get("Runtimes")
         if isinstance(live_runtimes, Mapping):
