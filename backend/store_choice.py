@@ -50,6 +50,7 @@ from packaging.version import Version
 
 from backend.stores import FEATURE_KEY, Store
 
+ENGINE_24 = Version("24.0")  # the containerd store's first engine; older ones ignore the key
 ENGINE_29 = Version("29.0")
 ENGINE_29_1 = Version("29.1")
 MIGRATION_KEY = "containerd-migration"
@@ -67,7 +68,7 @@ class StoreChoice:
     """The store the engine will run at its next start, and why, in words for people.
 
     ``store`` is None when the engine will refuse to start (``refusal`` says why). ``rule`` is a
-    stable id for tools: ``explicit``, ``before-29``, ``version-unknown``, ``userns-remap``,
+    stable id for tools: ``explicit``, ``before-24``, ``before-29``, ``version-unknown``, ``userns-remap``,
     ``prior-driver``, ``driver-name``, ``engine-default``.
     """
 
@@ -132,11 +133,14 @@ def decide(
     driver_name, driver_from = (env_driver, "DOCKER_DRIVER") if env_driver else (conf_driver, "storage-driver")
     notes = migration_notes(config, env)
 
+    if explicit is True and engine_version is not None and engine_version < ENGINE_24:
+        return StoreChoice(Store.CLASSIC, f"classic store: Docker Engine {engine_version} has no containerd image store "
+                           f"(it came in 24.0) and ignores features.{FEATURE_KEY}", "before-24", notes=notes)
     if explicit is not None and (engine_version is None or engine_version < ENGINE_29):
         return _explicit(explicit, notes)
     if engine_version is not None and engine_version < ENGINE_29:
         return StoreChoice(Store.CLASSIC, f"engine default: classic store (Engine {engine_version} is before 29: "
-                           f"the containerd store is off unless {FEATURE_KEY} is set)", "before-29", notes=notes)
+                           f"the containerd store is off unless features.{FEATURE_KEY} is set)", "before-29", notes=notes)
     if engine_version is None and explicit is None:
         return StoreChoice(Store.CLASSIC, "engine default: classic store (the engine's version is unknown; "
                            f"before Engine 29 the containerd store is off unless {FEATURE_KEY} is set, "

@@ -77,6 +77,8 @@ ROWS = [
                  id="engine-28-snapshotter-name-does-not-turn-it-on:before-Engine-29"),
     pytest.param({"features": {"containerd-snapshotter": True}}, {}, (), V28, Store.CONTAINERD, "explicit",
                  id="engine-28-explicit-key:before-Engine-29"),
+    pytest.param({"features": {"containerd-snapshotter": True}}, {}, (), Version("20.10.24"), Store.CLASSIC, "before-24",
+                 id="engine-20.10-ignores-the-key:before-Engine-24"),
 ]
 
 
