@@ -133,6 +133,7 @@ FACTS: dict[str, FactSpec] = {
         FactSpec("runtimes", FactKind.PRESENCE, "runtime names configured in daemon.json runtimes"),
         FactSpec("wasm_runtimes", FactKind.PRESENCE, "Wasm runtimes configured (daemon.json runtimes, /info Runtimes)"),
         FactSpec("docker_hub_login", FactKind.BOOL, "a Docker Hub login exists in the docker CLI's config.json (presence only)"),
+        FactSpec("containerd_migration", FactKind.BOOL, "daemon.json features.containerd-migration is true (Engine 29, experimental)"),
         FactSpec("system_containerd", FactKind.BOOL, "the engine uses a system containerd instead of its own"),
         FactSpec("reference_filter_supported", FactKind.BOOL, "GET /images/json accepts a reference filter (live probe of the running engine)",
                  measured_on_live_store=True),
@@ -199,7 +200,7 @@ def _wasm_names(runtimes: Mapping[str, Any]) -> list[str]:
 # --- facts from a daemon.json dict (shared by probe and draft) -----------------------------
 def config_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """The daemon.json facts; all UNKNOWN when the config could not be read (None)."""
-    names = [*CONFIG_KEYS.values(), "wasm_runtimes"]
+    names = [*CONFIG_KEYS.values(), "wasm_runtimes", "containerd_migration"]
     if config is None:
         return {name: UNKNOWN for name in names}
     out: dict[str, Any] = {}
@@ -210,6 +211,8 @@ def config_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
         out[name] = _mask_userinfo(value)
     runtimes = config.get("runtimes")
     out["wasm_runtimes"] = _wasm_names(runtimes) if isinstance(runtimes, Mapping) else []
+    features = config.get("features")
+    out["containerd_migration"] = isinstance(features, Mapping) and features.get("containerd-migration") is True
     return out
 
 
