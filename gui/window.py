@@ -567,7 +567,8 @@ class SettingsWindow(TargetSwitching, QWidget):
 
     def _show_store_state(self) -> None:
         if self.experimental is not None:
-            self.experimental.show_store_state(self.live, self.live_driver)
+            configured_by = getattr(self.status, "configured_by", None) if not self.draft.daemon_changed else None
+            self.experimental.show_store_state(self.live, self.live_driver, configured_by)
 
     # --- what a switch does here --------------------------------------------------------
     def _current_store(self, status) -> Store | None:
