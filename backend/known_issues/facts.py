@@ -315,6 +315,12 @@ def _system_containerd(target, config: Mapping[str, Any] | None, info: Mapping[s
         answer = hint()
         if isinstance(answer, bool):
             return answer
+    if getattr(target, "name", None) in ("system", "rootless"):
+        from backend.separate_containerd import SERVICE_FILES, dockerd_containerd_address
+
+        files = SERVICE_FILES if getattr(target, "uses_systemd", False) else ()
+        if dockerd_containerd_address(config, info, files) is not None:
+            return True  # the service's --containerd flag, or /info naming a system socket
     containerd = (info or {}).get("Containerd")
     if isinstance(containerd, Mapping) and containerd.get("Address"):
         return str(containerd["Address"]).startswith(SYSTEM_CONTAINERD_SOCKETS)
