@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 VERSION_TIMEOUT = 10.0
 _cache: dict[tuple[str, int, int], Version | None] = {}
@@ -24,13 +24,10 @@ _cache: dict[tuple[str, int, int], Version | None] = {}
 
 def parse_dockerd_version(output: str) -> Version | None:
     """``Docker version 20.10.24+dfsg1, build 5d6db84`` -> 20.10.24; anything else -> None."""
-    m = re.search(r"version\s+v?(\d+(?:\.\d+)*)", output or "")
-    if not m:
-        return None
-    try:
-        return Version(m.group(1))
-    except InvalidVersion:  # pragma: no cover - the regex lets only digits and dots through
-        return None
+    from backend.known_issues.facts import parse_version
+
+    m = re.search(r"version\s+(v?\d+(?:\.\d+)*)", output or "")
+    return parse_version(m.group(1)) if m else None
 
 
 def dockerd_version(dockerd: str | os.PathLike) -> Version | None:
@@ -101,3 +98,23 @@ def old_engine_reason(target: Any, wanted: Any) -> str | None:
         return None
     return (f"Docker Engine {version} is older than {CONTAINERD_STORE_SINCE} and has no containerd image store: "
             "it ignores features.containerd-snapshotter and keeps the classic store")
+
+
+# Targets whose dockerd runs on this machine's CPU: with the engine stopped, its architecture is
+# the host's (Docker Desktop runs its engine in a VM and says for itself).
+LOCAL_ENGINE_TARGETS = ("managed", "system", "rootless")
+
+
+def stopped_engine_facts(target: Any, host_arch: Any) -> dict[str, Any]:
+    """What is known of a stopped engine: its dockerd binary's version, and (on Linux) the host's architecture."""
+    import platform
+
+    if getattr(target, "name", None) not in LOCAL_ENGINE_TARGETS:
+        return {}
+    facts: dict[str, Any] = {}
+    version = target_dockerd_version(target)
+    if version is not None:
+        facts["engine_version"] = version
+    if platform.system() == "Linux":
+        facts["engine_arch"] = host_arch
+    return facts

@@ -355,22 +355,6 @@ def _configured_store(target, config: Mapping[str, Any] | None = None, engine_ve
     return choice.store.value if choice.store is not None else UNKNOWN
 
 
-# Targets whose dockerd runs on this machine's CPU: with the engine stopped, its architecture is
-# the host's (Docker Desktop runs its engine in a VM and says for itself).
-LOCAL_ENGINE_TARGETS = ("managed", "system", "rootless")
-
-
-def _stopped_engine_facts(target, facts: dict[str, Any]) -> None:
-    """What is known of a stopped engine: its dockerd binary's version, and the host's architecture."""
-    if getattr(target, "name", None) not in LOCAL_ENGINE_TARGETS:
-        return
-    from backend.engine.version import target_dockerd_version
-
-    version = target_dockerd_version(target)
-    if version is not None:
-        facts["engine_version"] = version
-    if platform.system() == "Linux":
-        facts["engine_arch"] = facts["host_arch"]
 
 
 def probe_facts(
@@ -452,7 +436,9 @@ def _probe_rest(
     except EngineError:
         info = None
     if info is None:
-        _stopped_engine_facts(target, facts)
+        from backend.engine.version import stopped_engine_facts
+
+        facts.update(stopped_engine_facts(target, facts["host_arch"]))
     if store_after is None:
         facts["store_after"] = _configured_store(target, config, facts["engine_version"])
     if info is not None:

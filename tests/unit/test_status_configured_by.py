@@ -64,3 +64,23 @@ def test_the_managed_engines_own_binary_decides_before_29(capsys, profile):
     data = status_json(capsys)
     assert data["configured_store"] == "classic"
     assert data["configured_by"].startswith("engine default: classic store (Engine 26.1.5 is before 29")
+
+
+def test_dockerd_version_output_is_read():
+    from packaging.version import Version
+
+    from backend.engine.version import parse_dockerd_version
+
+    assert parse_dockerd_version("Docker version 20.10.24+dfsg1, build 5d6db84\n") == Version("20.10.24")
+    assert parse_dockerd_version("Docker version 28.5.2+dfsg4, build 89c5e8f") == Version("28.5.2")
+    assert parse_dockerd_version("unknown flag: --version") is None
+
+
+def test_a_switch_always_writes_the_key_explicitly():
+    """On Engine 29 an absent key means "the engine's rule decides": a switch never leaves it absent."""
+    from backend.daemon_config import parse, set_store
+    from backend.stores import Store
+
+    for store in Store:
+        written = set_store(parse(b'{"log-level": "warn"}'), store)
+        assert written["features"] == {"containerd-snapshotter": store is Store.CONTAINERD}
