@@ -234,9 +234,10 @@ def test_diagnose_reads_both_stores_from_disk_with_both_stopped(system, layout, 
 
     env = {**os.environ, "STORESWITCH_SYSTEM_CONFIG": str(layout.config), "STORESWITCH_SYSTEM_HOST": layout.host,
            "STORESWITCH_RESTART_CMD": shlex.join(layout.service("restart")), CONTAINERD_CONFIG_ENV: str(layout.ctd_config)}
+    # --dockerd: the engine under test (the machine may have another dockerd on PATH, whose version would decide)
     proc = subprocess.run([sys.executable, "-m", "backend.cli", "--profile", str(profile.config_dir.parent), "--target",
-                           "system", "diagnose", "--json", "--no-known-issues"], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+                           "system", "--dockerd", str(find_dockerd().dockerd), "diagnose", "--json", "--no-known-issues"],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["stores"]["containerd"]["roots"] == [str(layout.ctd_root)]
