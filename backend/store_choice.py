@@ -182,7 +182,7 @@ def decide(
             "store it ran before)",
             "prior-driver", prior_driver_dir=prior,
             notes=(f"emptying {prior} would flip this engine to the containerd store at its next start "
-                   f"(set {FEATURE_KEY} explicitly to keep a store)", *notes),
+                   f"(set features.{FEATURE_KEY} explicitly to keep a store)", *notes),
         )
     if driver_name:
         # image_store_choice.go L136-149

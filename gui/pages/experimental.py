@@ -231,7 +231,8 @@ class ExperimentalPage(SettingsPage):
         else:
             self.checkbox.setToolTip(USE_CONTAINERD.help)
 
-    def show_store_state(self, live: Store | None, driver: str | None, configured_by: str | None = None) -> None:
+    def show_store_state(self, live: Store | None, driver: str | None, configured_by: str | None = None,
+                         notes: list[str] | None = None) -> None:
         """Say which store runs now, which the draft asks for, and why the saved config means it (the
         engine's own rule, ``Status.configured_by``: "engine default: containerd store (Engine 29: …)")."""
         wanted = self.draft.store
@@ -246,6 +247,7 @@ class ExperimentalPage(SettingsPage):
             parts.append(f"{verb} the <b>{wanted.title}</b>.")
         if configured_by:
             parts.append(f"<br><small>Configured: {html.escape(configured_by)}</small>")
+        parts += [f"<br><small>Note: {html.escape(note)}</small>" for note in notes or []]
         self.store_state.setText(" ".join(parts))
         self.store_state.setAccessibleDescription(self.store_state.text())
 
