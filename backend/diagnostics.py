@@ -175,6 +175,7 @@ def gather_report(
         "config": {
             "path": status.config_path,
             "configured_store": status.configured_store.value if status.configured_store else None,
+            "configured_by": status.configured_by,  # an added key: no schema bump
             "error": status.config_error,
         },
         "live_store": status.live_store.value if status.live_store else None,
@@ -208,6 +209,8 @@ def describe_report(report: dict[str, Any]) -> list[str]:
         row("", f"! {cfg['error']}")
     else:
         row("config:", f"{cfg['path']} asks for the {cfg['configured_store']} store")
+        if cfg.get("configured_by"):
+            row("", f"({cfg['configured_by']})")
     if eng["reachable"]:
         driver = f"Driver {eng['driver']}" + (f", {eng['driver_type']}" if eng.get("driver_type") else "")
         row("engine:", f"Docker {eng['version']} (API {eng['api_version']}) at {eng['host']}")

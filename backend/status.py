@@ -7,6 +7,7 @@ engine that is down or not installed: those are states to report, not errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backend.errors import ConfigError, EngineError
@@ -74,6 +75,8 @@ class Status:
     recovered: str | None = None
     storage_driver: str | None = None  # daemon.json storage-driver (the snapshotter on containerd)
     wasm_runtimes: list[str] = field(default_factory=list)  # daemon.json runtimes and /info Runtimes
+    configured_by: str | None = None  # why configured_store (backend.store_choice): the key, or the engine's default rule
+    store_notes: list[str] = field(default_factory=list)  # what may change it at the next start (prior dir, migration)
 
     @property
     def pending_restart(self) -> bool:
@@ -86,6 +89,8 @@ class Status:
             "target_reason": self.target_reason,
             "config_path": self.config_path,
             "configured_store": self.configured_store.value if self.configured_store else None,
+            "configured_by": self.configured_by,
+            "store_notes": self.store_notes,
             "config_error": self.config_error,
             "live_store": self.live_store.value if self.live_store else None,
             "pending_restart": self.pending_restart,
@@ -148,6 +153,9 @@ def gather_status(
 
     engine = probe_engine(target, engine=engine)
     live = live_store(engine.info) if engine.reachable else None
+    configured_by, store_notes = None, []
+    if config_error is None:
+        configured, configured_by, store_notes = configured_choice(target, config, config_data, engine)
     roots = target.store_roots(engine.info if engine.reachable else None)
     history = SwitchHistory.load(profile.history_path).as_list()
     return Status(
@@ -165,7 +173,26 @@ def gather_status(
         recovered=recovered,
         storage_driver=config_data.get("storage-driver") if isinstance(config_data.get("storage-driver"), str) else None,
         wasm_runtimes=wasm_runtimes(config_data.get("runtimes"), engine.info.get("Runtimes")),
+        configured_by=configured_by,
+        store_notes=store_notes,
     )
+
+
+def configured_choice(target: Target, config: Any, data: dict[str, Any], engine: EngineState) -> tuple[Store | None, str, list[str]]:
+    """The store the engine takes at its next start and why: the Engine 29 rule for daemon.json targets.
+
+    The engine's version is the live one, else its dockerd binary's (:mod:`backend.store_choice`).
+    Docker Desktop's settings file names its store itself.
+    """
+    if target.name == "desktop":
+        return config.store, f"{target.config_path.name}: the Docker Desktop setting", []
+    from backend.known_issues.facts import parse_version
+    from backend.store_choice import target_choice
+
+    data_root = engine.info.get("DockerRootDir") if engine.reachable else None
+    choice = target_choice(target, data, parse_version(engine.version),
+                           Path(data_root) if isinstance(data_root, str) and target.name != "managed" else None)
+    return choice.store, choice.configured_by, list(choice.notes)
 
 
 # How a user starts each target's engine (only the managed one is storeswitch's to start).
@@ -184,7 +211,10 @@ def describe(status: Status) -> list[str]:
     if status.config_error:
         lines.append(f"             ! {status.config_error}")
     else:
-        lines.append(f"configured:  {status.configured_store.title if status.configured_store else '?'}")
+        store = status.configured_store.title if status.configured_store else "the engine will not start"
+        by = status.configured_by or ""
+        lines.append(f"configured:  {by}" if by.startswith("engine default") else f"configured:  {store}" + (f" ({by})" if by else ""))
+        lines.extend(f"             note: {note}" for note in status.store_notes)
     if not e.installed:
         lines.append(f"engine:      not installed: {e.install_message}")
     elif e.reachable:

@@ -238,7 +238,13 @@ class SwitchTransaction:
             message = f"already on the {to.title} ({state})"
             return SwitchResult(from_store, to, "unchanged", message, running_store, None, steps)
 
-        if restart and installed:
+        from backend.engine.version import old_engine_reason, validate_skip_note
+
+        skip = validate_skip_note(self.target) if restart and installed else None
+        if skip:
+            self._prepared = None
+            say("validate-skipped", f"Note: {skip}.")
+        elif restart and installed:
             say("validate", f"Asking the engine whether it accepts the {to.title} config…")
             try:
                 self._validate(new_bytes)
@@ -310,7 +316,8 @@ class SwitchTransaction:
             self._advance(entry, Step.VERIFIED)
         except (EngineError, FileError, SwitchInterrupted) as exc:
             interrupted = isinstance(exc, SwitchInterrupted)
-            reason = str(exc)
+            old_engine = None if interrupted else old_engine_reason(self.target, to)
+            reason = f"{old_engine} ({exc})" if old_engine else str(exc)
             say("rollback", f"{'Interrupted' if interrupted else f'The engine refused the {to.title}'}; "
                             f"restoring the {from_store.title}…")
             restored = rollback(self.target, entry, self.profile)

@@ -74,6 +74,8 @@ def summarize(status: Status | None) -> EngineSummary:
         return CHECKING
     e = status.engine
     configured = store_name(status.configured_store)
+    if (getattr(status, "configured_by", None) or "").startswith("engine default"):
+        configured += " (engine default)"  # the key is absent: the engine's own rule decides (Experimental says why)
     if status.switch_in_progress:
         return EngineSummary(theme.WARN, "A switch is in progress", f"configured: {configured}",
                              problem_title="A switch is in progress",

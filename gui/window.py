@@ -567,7 +567,10 @@ class SettingsWindow(TargetSwitching, QWidget):
 
     def _show_store_state(self) -> None:
         if self.experimental is not None:
-            self.experimental.show_store_state(self.live, self.live_driver)
+            saved = self.status is not None and not self.draft.daemon_changed  # the reasons are the saved file's
+            self.experimental.show_store_state(self.live, self.live_driver,
+                                               getattr(self.status, "configured_by", None) if saved else None,
+                                               getattr(self.status, "store_notes", []) if saved else [])
 
     # --- what a switch does here --------------------------------------------------------
     def _current_store(self, status) -> Store | None:

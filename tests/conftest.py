@@ -18,11 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from backend.engine.install import default_engine_dir, fetched_binaries
+from backend.engine.install import ENGINE_SUITE, fetched_binaries, suite_engine_dir
 from backend.profile import Profile
 
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-ENGINE_DIR = default_engine_dir()  # read before the autouse fixture moves HOME
+# The engine matrix: STORESWITCH_TEST_SUITE picks the Debian suite whose engine the real-engine
+# tests run on (trixie: 26.1.5 + containerd 1.7, the default; sid: 28.5.2 + containerd 2.1).
+# scripts/test runs every test on trixie, then the `engine` tests again on sid.
+TEST_SUITE = os.environ.get("STORESWITCH_TEST_SUITE") or ENGINE_SUITE
+ENGINE_DIR = suite_engine_dir(TEST_SUITE)  # read before the autouse fixture moves HOME
+OLD_ENGINE_DIR = suite_engine_dir("bookworm")  # 20.10.24, for the old-engine path (tests marked one_engine)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _engine_counts = {"passed": 0, "failed": 0, "skipped": 0}
 
@@ -113,6 +118,7 @@ def container_names(client) -> set[str]:
 
 
 # --- CI: real-engine tests must run -------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "engine_profile" in getattr(item, "fixturenames", ()):
@@ -133,9 +139,18 @@ def pytest_runtest_makereport(item, call):
         _engine_counts[key] += 1
 
 
+def engine_label() -> str:
+    """"Engine 26.1.5 (trixie)": the engine this run's real-engine tests use, from its dockerd."""
+    from backend.engine.version import dockerd_version
+
+    binaries = fetched_binaries(ENGINE_DIR)
+    version = dockerd_version(binaries.dockerd) if binaries else None
+    return f"Engine {version or '?'} ({TEST_SUITE})"
+
+
 def pytest_terminal_summary(terminalreporter):
     c = _engine_counts
     terminalreporter.write_line(
         f"real-engine tests: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped"
-        + (" (CI: skips count as failures)" if ON_CI else "")
+        + (" (CI: skips count as failures)" if ON_CI else "") + f" -- on {engine_label()}"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from backend.engine.install import install_engine
+from backend.engine.install import ENGINE_SUITE, SUITES, install_engine
 from backend.errors import StoreswitchError
 from backend.status import probe_engine
 
@@ -20,14 +20,17 @@ def add_parser(sub) -> None:
     p = sub.add_parser("engine", help="start, stop or install the managed engine")
     p.add_argument("action", choices=["start", "stop", "status", "install"])
     p.add_argument("--json", action="store_true", help="print JSON for tools")
+    p.add_argument("--suite", choices=list(SUITES), default=ENGINE_SUITE,
+                   help="install: which Debian suite's engine (trixie: the managed engine; sid: 28.5.2; bookworm: 20.10.24)")
     p.set_defaults(run=run)
 
 
 def run(args, ctx) -> int:
     target = ctx.target
     if args.action == "install":
-        binaries = install_engine(log=lambda m: print(f"  {m}", file=sys.stderr))
-        ctx.emit({"dockerd": str(binaries.dockerd), "source": binaries.source}, f"dockerd ready: {binaries.dockerd}")
+        binaries = install_engine(log=lambda m: print(f"  {m}", file=sys.stderr), suite=args.suite)
+        ctx.emit({"dockerd": str(binaries.dockerd), "source": binaries.source, "suite": args.suite},
+                 f"dockerd ready: {binaries.dockerd}")
         return 0
     if target.name != "managed" and args.action in ("start", "stop"):
         raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")

@@ -118,7 +118,7 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
         if blockers and force and not ctx.json:
             print(f"  --force: switching despite {', '.join(ev.id for ev in blockers)}.", file=sys.stderr)
         return part, None
-    names = ", ".join(f"{ev.id} ({ev.issue.title})" for ev in blockers)
+    names = ", ".join(f"{ev.id} ({'; '.join([ev.issue.title, *ev.found])})" for ev in blockers)
     message = (f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was changed. "
                "Follow the workaround above, or run again with --force to switch anyway.")
     return part, _refuse(ctx, message, "BlockedByKnownIssue", EXIT_BLOCKED, part)

@@ -35,6 +35,14 @@ from backend.atomic import write_json_atomic
 from backend.errors import EngineNotInstalled
 
 ENGINE_SUITE = "trixie"
+# The Debian suites whose engine can be fetched, and what each one is for. trixie is the managed
+# engine everyone uses (``~/.cache/storeswitch/engine``); the others go to a directory of their
+# own beside it (``engine-sid``, ``engine-bookworm``) so that fetching them never changes it.
+SUITES = {
+    "trixie": "Docker Engine 26.1.5 + containerd 1.7 (Debian 13): the managed engine",
+    "sid": "Docker Engine 28.5.2 + containerd 2.1 (Debian sid): the second engine of the test matrix",
+    "bookworm": "Docker Engine 20.10.24 + containerd 1.6 (Debian 12): too old for the containerd store",
+}
 ENGINE_PACKAGES = ("docker.io", "containerd")
 MARKER = "engine.json"
 MARKER_SCHEMA = 1  # bump major when the layout of the engine directory changes
@@ -64,6 +72,19 @@ def default_engine_dir() -> Path:
     if explicit:
         return Path(explicit)
     return Path(platformdirs.user_cache_dir("storeswitch")) / "engine"
+
+
+def suite_engine_dir(suite: str = ENGINE_SUITE) -> Path:
+    """Where *suite*'s engine is fetched: the default engine dir for trixie, ``engine-<suite>`` beside it otherwise."""
+    check_suite(suite)
+    base = default_engine_dir()
+    return base if suite == ENGINE_SUITE else base.with_name(f"engine-{suite}")
+
+
+def check_suite(suite: str) -> str:
+    if suite not in SUITES:
+        raise FetchError(f"unknown suite {suite!r}: choose one of {', '.join(SUITES)}")
+    return suite
 
 
 def fetched_binaries(engine_dir: Path | None = None) -> EngineBinaries | None:
@@ -147,9 +168,10 @@ def _run(args: list[str], cwd: Path | None = None) -> None:
         raise FetchError(f"`{' '.join(args[:2])} ...` failed ({proc.returncode}): " + " | ".join(tail))
 
 
-def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
-    """Fetch and unpack the engine into *engine_dir* unless it is already there."""
-    engine_dir = engine_dir or default_engine_dir()
+def install_engine(engine_dir: Path | None = None, log=print, suite: str = ENGINE_SUITE) -> EngineBinaries:
+    """Fetch and unpack *suite*'s engine into *engine_dir* (default: :func:`suite_engine_dir`) unless it is there."""
+    check_suite(suite)
+    engine_dir = engine_dir or suite_engine_dir(suite)
     have = fetched_binaries(engine_dir)
     if have:
         log(f"engine already fetched in {engine_dir}")
@@ -171,9 +193,9 @@ def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
         (work / "cache" / "archives" / "partial").mkdir(parents=True)
         debs = work / "debs"
         debs.mkdir()
-        lines = [f"deb {mirror} {ENGINE_SUITE} main"]
+        lines = [f"deb {mirror} {suite} main"]
         runc_spec = "runc"
-        if host and host != ENGINE_SUITE:
+        if host and host != suite:
             lines.append(f"deb {mirror} {host} main")
             runc_spec = f"runc/{host}"
         (work / "sources.list").write_text("\n".join(lines) + "\n")
@@ -185,10 +207,10 @@ def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
             "-oDebug::NoLocking=1",
             "-oAPT::Sandbox::User=root" if os.geteuid() == 0 else "-oAPT::Sandbox::User=",
         ]
-        log(f"fetching package lists for {ENGINE_SUITE} from {mirror} ...")
+        log(f"fetching package lists for {suite} from {mirror} ...")
         _run(["apt-get", *opts, "update"])
-        log(f"downloading {', '.join(ENGINE_PACKAGES)} ({ENGINE_SUITE}) and {runc_spec} ...")
-        _run(["apt-get", *opts, "download", *[f"{p}/{ENGINE_SUITE}" for p in ENGINE_PACKAGES], runc_spec], cwd=debs)
+        log(f"downloading {', '.join(ENGINE_PACKAGES)} ({suite}) and {runc_spec} ...")
+        _run(["apt-get", *opts, "download", *[f"{p}/{suite}" for p in ENGINE_PACKAGES], runc_spec], cwd=debs)
         staged = work / "root"
         fetched = []
         for deb in sorted(debs.glob("*.deb")):
@@ -200,7 +222,10 @@ def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
         if final.exists():
             shutil.rmtree(final)
         staged.rename(final)
-        write_json_atomic(engine_dir / MARKER, {"schema_version": MARKER_SCHEMA, "packages": fetched, "mirror": mirror})
+        write_json_atomic(
+            engine_dir / MARKER,
+            {"schema_version": MARKER_SCHEMA, "packages": fetched, "mirror": mirror, "suite": suite},  # suite: an added key, no bump
+        )
         log(f"engine ready in {engine_dir}: {', '.join(fetched)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -210,13 +235,20 @@ def install_engine(engine_dir: Path | None = None, log=print) -> EngineBinaries:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.engine.install``: what scripts/fetch-engine runs."""
+    """``python -m backend.engine.install [--suite SUITE]``: what scripts/fetch-engine runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="fetch-engine", description="Fetch a Debian suite's Docker Engine.")
+    parser.add_argument("--suite", choices=list(SUITES), default=ENGINE_SUITE,
+                        help="; ".join(f"{k}: {v}" for k, v in SUITES.items()))
+    args = parser.parse_args(argv)
+    engine_dir = suite_engine_dir(args.suite)
     try:
-        install_engine(log=lambda m: print(f"fetch-engine: {m}", file=sys.stderr))
+        install_engine(engine_dir, log=lambda m: print(f"fetch-engine: {m}", file=sys.stderr), suite=args.suite)
     except EngineNotInstalled as exc:
         print(f"fetch-engine: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"engine_dir": str(default_engine_dir())}))
+    print(json.dumps({"engine_dir": str(engine_dir), "suite": args.suite}))
     return 0
 
 

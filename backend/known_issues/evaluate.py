@@ -23,6 +23,7 @@ from backend.known_issues.facts import UNKNOWN, FactKind, display_value, effecti
 
 YES, NO, MAYBE = "yes", "no", "maybe"
 APPLIES_ORDER = (YES, MAYBE, NO)
+VERSION_SUBJECTS = {"engine_version": "Docker Engine", "api_version": "Engine API", "buildx_version": "buildx"}
 APPLIES_WORDS = {YES: "applies", MAYBE: "may apply", NO: "does not apply"}
 
 
@@ -50,6 +51,21 @@ class Evaluation:
         """Worth showing by default: it applies or may apply."""
         return self.applies != NO
 
+    @property
+    def found(self) -> list[str]:
+        """The version facts that made it apply, in words: "Docker Engine 20.10.24 is older than 24.0"."""
+        out = []
+        for cond in self.issue.when:
+            value = self.facts_used.get(cond.key)
+            if cond.kind is not FactKind.VERSION or value in (None, "unknown"):
+                continue
+            subject = VERSION_SUBJECTS.get(cond.key, cond.key)
+            for spec in cond.expected:
+                how = {"<": "older than", "<=": "at most", ">": "newer than", ">=": "at least"}.get(spec.operator)
+                if how:
+                    out.append(f"{subject} {value} is {how} {spec.version}")
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         i = self.issue
         return {
@@ -63,6 +79,7 @@ class Evaluation:
             "see_also": list(i.see_also),
             "conditions": [c.describe() for c in i.when],
             "facts_used": dict(self.facts_used),
+            "found": self.found,
         }
 
 

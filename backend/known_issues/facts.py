@@ -133,6 +133,7 @@ FACTS: dict[str, FactSpec] = {
         FactSpec("runtimes", FactKind.PRESENCE, "runtime names configured in daemon.json runtimes"),
         FactSpec("wasm_runtimes", FactKind.PRESENCE, "Wasm runtimes configured (daemon.json runtimes, /info Runtimes)"),
         FactSpec("docker_hub_login", FactKind.BOOL, "a Docker Hub login exists in the docker CLI's config.json (presence only)"),
+        FactSpec("containerd_migration", FactKind.BOOL, "daemon.json features.containerd-migration is true (Engine 29, experimental)"),
         FactSpec("system_containerd", FactKind.BOOL, "the engine uses a system containerd instead of its own"),
         FactSpec("reference_filter_supported", FactKind.BOOL, "GET /images/json accepts a reference filter (live probe of the running engine)",
                  measured_on_live_store=True),
@@ -199,7 +200,7 @@ def _wasm_names(runtimes: Mapping[str, Any]) -> list[str]:
 # --- facts from a daemon.json dict (shared by probe and draft) -----------------------------
 def config_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """The daemon.json facts; all UNKNOWN when the config could not be read (None)."""
-    names = [*CONFIG_KEYS.values(), "wasm_runtimes"]
+    names = [*CONFIG_KEYS.values(), "wasm_runtimes", "containerd_migration"]
     if config is None:
         return {name: UNKNOWN for name in names}
     out: dict[str, Any] = {}
@@ -210,6 +211,8 @@ def config_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
         out[name] = _mask_userinfo(value)
     runtimes = config.get("runtimes")
     out["wasm_runtimes"] = _wasm_names(runtimes) if isinstance(runtimes, Mapping) else []
+    features = config.get("features")
+    out["containerd_migration"] = isinstance(features, Mapping) and features.get("containerd-migration") is True
     return out
 
 
@@ -312,6 +315,12 @@ def _system_containerd(target, config: Mapping[str, Any] | None, info: Mapping[s
         answer = hint()
         if isinstance(answer, bool):
             return answer
+    if getattr(target, "name", None) in ("system", "rootless"):
+        from backend.separate_containerd import SERVICE_FILES, dockerd_containerd_address
+
+        files = SERVICE_FILES if getattr(target, "uses_systemd", False) else ()
+        if dockerd_containerd_address(config, info, files) is not None:
+            return True  # the service's --containerd flag, or /info naming a system socket
     containerd = (info or {}).get("Containerd")
     if isinstance(containerd, Mapping) and containerd.get("Address"):
         return str(containerd["Address"]).startswith(SYSTEM_CONTAINERD_SOCKETS)
@@ -332,11 +341,20 @@ def _read_daemon_config(target) -> Mapping[str, Any] | None:
     return data if isinstance(data, Mapping) else None
 
 
-def _configured_store(target) -> Any:
+def _configured_store(target, config: Mapping[str, Any] | None = None, engine_version: Any = UNKNOWN) -> Any:
+    """The store the target's engine takes at its next start (the Engine 29 rule for daemon.json targets)."""
     try:
-        return target.read_config().store.value
+        stored = target.read_config()
     except (ConfigError, OSError, AttributeError):
         return UNKNOWN
+    if config is None or getattr(target, "name", None) == "desktop":
+        return stored.store.value
+    from backend.store_choice import target_choice
+
+    choice = target_choice(target, config, engine_version if engine_version is not UNKNOWN else None)
+    return choice.store.value if choice.store is not None else UNKNOWN
+
+
 
 
 def probe_facts(
@@ -397,7 +415,7 @@ def _probe_rest(
 ) -> dict[str, Any]:
     """Every fact but ``buildx_version`` (:func:`probe_facts` learns that one in a thread)."""
     facts: dict[str, Any] = {name: UNKNOWN for name in FACTS}
-    facts["store_after"] = _configured_store(target) if store_after is None else _store_value(store_after)
+    facts["store_after"] = UNKNOWN if store_after is None else _store_value(store_after)
     facts["host_arch"] = probe_host_arch()
     facts["docker_hub_login"] = probe_docker_hub_login()
     if settings is not None:
@@ -417,6 +435,12 @@ def _probe_rest(
             info = _engine_facts(facts, engine.client, engine.version or {}, engine.info or {})
     except EngineError:
         info = None
+    if info is None:
+        from backend.engine.version import stopped_engine_facts
+
+        facts.update(stopped_engine_facts(target, facts["host_arch"]))
+    if store_after is None:
+        facts["store_after"] = _configured_store(target, config, facts["engine_version"])
     if info is not None:
         live_runtimes = info.get("Runtimes")
         if isinstance(live_runtimes, Mapping):

@@ -32,7 +32,7 @@ from backend.daemon_config import DaemonConfig
 from backend.engine.api import EngineClient
 from backend.engine.dockerd_log import last_error_line
 from backend.errors import ConfigError, EngineError
-from backend.stores import SYSTEM_CONTAINERD_ROOT, Store, StoreRoots, live_store, store_roots
+from backend.stores import Store, StoreRoots, live_store, store_roots
 from backend.targets.locations import socket_path
 
 RESTART_ENV = "STORESWITCH_RESTART_CMD"
@@ -200,10 +200,22 @@ class ServiceTarget:
         )
 
     def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]:
-        """The data root from ``/info``; the containerd store is the system containerd's when dockerd uses one."""
-        data_root = Path(info.get("DockerRootDir") or self.default_data_root) if info else self.default_data_root
+        """The data root from ``/info`` (else daemon.json's, else the default); the containerd store in the
+        separate containerd's root when dockerd uses one (:mod:`backend.separate_containerd`)."""
+        from backend.separate_containerd import SERVICE_FILES, separate_containerd
+
+        try:
+            config = self.read_config().data
+        except (ConfigError, OSError):
+            config = {}
+        configured_root = config.get("data-root") if isinstance(config.get("data-root"), str) else None
+        data_root = Path((info or {}).get("DockerRootDir") or configured_root or self.default_data_root)
         driver = info.get("Driver") if info and live_store(info) is Store.CLASSIC else None
-        return store_roots(data_root, driver, self._system_containerd_root(info))
+        layout = separate_containerd(config, info, service_files=SERVICE_FILES if self.uses_systemd else ())
+        if layout is None:
+            return store_roots(data_root, driver)
+        roots = store_roots(data_root, driver, layout.root)
+        return {**roots, Store.CONTAINERD: StoreRoots(Store.CONTAINERD, (layout.root,), (layout.note,))}
 
     def log_tail(self, lines: int = 50) -> str:
         if not self.uses_systemd:
@@ -219,13 +231,6 @@ class ServiceTarget:
 
     # --- details ------------------------------------------------------------------------
     default_data_root = Path("/var/lib/docker")
-
-    def _system_containerd_root(self, info: dict | None) -> Path | None:
-        containerd = (info or {}).get("Containerd")
-        address = containerd.get("Address") if isinstance(containerd, dict) else None
-        if address:
-            return SYSTEM_CONTAINERD_ROOT if str(address).startswith("/run/containerd/") else None
-        return None
 
     def _journal_reason(self) -> str | None:
         return last_error_line(self.log_tail(30)) if self.uses_systemd else None

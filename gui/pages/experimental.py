@@ -10,6 +10,8 @@ containerd store enables here: the multi-platform check and the Wasm runtimes.
 
 from __future__ import annotations
 
+import html
+
 from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, QTimer
@@ -229,8 +231,10 @@ class ExperimentalPage(SettingsPage):
         else:
             self.checkbox.setToolTip(USE_CONTAINERD.help)
 
-    def show_store_state(self, live: Store | None, driver: str | None) -> None:
-        """Say which store runs now and which the draft asks for."""
+    def show_store_state(self, live: Store | None, driver: str | None, configured_by: str | None = None,
+                         notes: list[str] | None = None) -> None:
+        """Say which store runs now, which the draft asks for, and why the saved config means it (the
+        engine's own rule, ``Status.configured_by``: "engine default: containerd store (Engine 29: …)")."""
         wanted = self.draft.store
         parts = []
         if live is not None:
@@ -241,6 +245,9 @@ class ExperimentalPage(SettingsPage):
         if wanted is not None and live is not None and wanted is not live:
             verb = "After Apply &amp; restart it will run" if self.draft.daemon_changed else "daemon.json asks for"
             parts.append(f"{verb} the <b>{wanted.title}</b>.")
+        if configured_by:
+            parts.append(f"<br><small>Configured: {html.escape(configured_by)}</small>")
+        parts += [f"<br><small>Note: {html.escape(note)}</small>" for note in notes or []]
         self.store_state.setText(" ".join(parts))
         self.store_state.setAccessibleDescription(self.store_state.text())
 

@@ -50,7 +50,8 @@ def test_json_report_with_the_engine_down(stores, profile, capsys):
     assert report["schema_version"] == REPORT_SCHEMA
     assert report["engine"]["reachable"] is False
     assert report["live_store"] is None and report["pending_restart"] is False
-    assert report["config"] == {"path": str(profile.managed_config_path), "configured_store": "containerd", "error": None}
+    assert report["config"] == {"path": str(profile.managed_config_path), "configured_store": "containerd", "error": None,
+                                "configured_by": "daemon.json: features.containerd-snapshotter is true"}
     classic, containerd = report["stores"]["classic"], report["stores"]["containerd"]
     assert classic["image_names"] == sorted(CLASSIC) and classic["image_count"] == 3
     assert classic["container_count"] == 1 and classic["source"] == "disk"

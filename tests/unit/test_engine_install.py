@@ -93,3 +93,34 @@ def test_install_is_idempotent_on_a_complete_engine_dir(nothing, monkeypatch):
     found = install_engine(engine_dir, log=said.append)
     assert found.dockerd == engine_dir / "root/usr/sbin/dockerd"
     assert said == [f"engine already fetched in {engine_dir}"]
+
+
+def test_other_suites_go_beside_the_default_engine_dir(nothing):
+    """sid and bookworm never replace the managed engine everyone uses (~/.cache/storeswitch/engine)."""
+    base = nothing / "cache"
+    assert install.suite_engine_dir() == base
+    assert install.suite_engine_dir("sid") == nothing / "engine-sid"
+    assert install.suite_engine_dir("bookworm") == nothing / "engine-bookworm"
+    with pytest.raises(EngineNotInstalled, match="unknown suite 'buster'"):
+        install.suite_engine_dir("buster")
+
+
+def test_engine_install_suite_asks_apt_for_that_suite_and_the_host_runc(nothing, monkeypatch, capsys):
+    """`storeswitch engine install --suite sid`: sid's docker.io and containerd, runc from the host release."""
+    from backend.cli import main
+
+    calls: list[list[str]] = []
+
+    def fake_run(args, cwd=None):  # apt-get is not run: only its arguments are checked (no network in unit tests)
+        calls.append(args)
+
+    monkeypatch.setattr(install, "_run", fake_run)
+    monkeypatch.setattr(install, "_apt_mirror", lambda: "http://deb.debian.org/debian")
+    monkeypatch.setattr(install, "_host_codename", lambda: "bookworm")
+    monkeypatch.setattr(install.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    assert main(["engine", "install", "--suite", "sid", "--json"]) == 1  # nothing was unpacked: no dockerd
+    assert "hold no usr/sbin/dockerd" in capsys.readouterr().err
+    download = next(c for c in calls if "download" in c)
+    assert download[-3:] == ["docker.io/sid", "containerd/sid", "runc/bookworm"]
+    sources = next(c for c in calls if "update" in c)
+    assert any(o.startswith("-oDir::Etc::SourceList=") for o in sources)

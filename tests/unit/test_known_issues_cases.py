@@ -35,6 +35,7 @@ BASE = {
     "docker_hub_login": True,
     "system_containerd": False,
     "reference_filter_supported": True,
+    "containerd_migration": False,
 }
 
 # issue id -> {outcome: overrides of BASE that produce it}
@@ -48,6 +49,11 @@ CASES = {
         YES: {"engine_version": "23.0.6"},  # a string, as a draft or a test may give it
         NO: {"engine_version": Version("24.0.0")},
         MAYBE: {"engine_version": UNKNOWN},
+    },
+    "containerd-migration-set": {
+        YES: {"store_after": "classic", "containerd_migration": True},
+        NO: {"store_after": "classic", "containerd_migration": False},
+        MAYBE: {"store_after": "classic", "containerd_migration": UNKNOWN},
     },
     "userns-remap-conflict": {
         YES: {"userns_remap": "default"},

@@ -174,8 +174,14 @@ def test_probe_with_engine_down(profile, monkeypatch, tmp_path):
     assert facts["wasm_runtimes"] == ["io.containerd.wasmedge.v1"]
     assert facts["system_containerd"] is False  # the managed engine supervises its own
     assert facts["host_arch"] == normalize_arch(os.uname().machine)
-    for name in ("engine_version", "api_version", "engine_arch", "live_store", "reference_filter_supported"):
+    for name in ("api_version", "live_store", "reference_filter_supported"):
         assert facts[name] is UNKNOWN, name
+    # knowable with the engine stopped: the dockerd binary's version, and the host's architecture
+    from backend.engine.install import fetched_binaries
+
+    if fetched_binaries() is not None:
+        assert facts["engine_version"] >= Version("24.0")
+    assert facts["engine_arch"] == facts["host_arch"]
     assert probe_facts(target, None, "classic")["kubernetes_enabled"] is UNKNOWN
 
 
