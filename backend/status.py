@@ -74,6 +74,8 @@ class Status:
     recovered: str | None = None
     storage_driver: str | None = None  # daemon.json storage-driver (the snapshotter on containerd)
     wasm_runtimes: list[str] = field(default_factory=list)  # daemon.json runtimes and /info Runtimes
+    # what restarts the engine (system, rootless): {"name", "restart", "reason"}; None for the others
+    service_manager: dict[str, Any] | None = None
 
     @property
     def pending_restart(self) -> bool:
@@ -98,6 +100,7 @@ class Status:
             "storage_driver": self.storage_driver,
             "store_phrase": self.engine.store_phrase,
             "wasm_runtimes": self.wasm_runtimes,
+            "service_manager": self.service_manager,
         }
 
 
@@ -165,7 +168,13 @@ def gather_status(
         recovered=recovered,
         storage_driver=config_data.get("storage-driver") if isinstance(config_data.get("storage-driver"), str) else None,
         wasm_runtimes=wasm_runtimes(config_data.get("runtimes"), engine.info.get("Runtimes")),
+        service_manager=_service_manager(target),
     )
+
+
+def _service_manager(target: Target) -> dict[str, Any] | None:
+    info = getattr(target, "service_manager_info", None)
+    return info() if callable(info) else None
 
 
 # How a user starts each target's engine (only the managed one is storeswitch's to start).
@@ -175,6 +184,14 @@ _START_HINTS = {
     "rootless": "start it with `systemctl --user start docker`",
     "desktop": "start Docker Desktop",
 }
+
+
+def start_hint(status: Status) -> str:
+    """How the user starts the engine: the detected service manager's command for the system engine."""
+    sm = status.service_manager
+    if status.target == "system" and sm and sm.get("restart") and sm["name"] in ("systemd", "sysv", "openrc"):
+        return f"start it with `sudo {sm['restart'].removesuffix(' restart')} start`"
+    return _START_HINTS.get(status.target, "start your Docker Engine")
 
 
 def describe(status: Status) -> list[str]:
@@ -192,8 +209,10 @@ def describe(status: Status) -> list[str]:
         driver = f"Driver {e.driver}" + (f", {e.driver_type}" if e.driver_type else "")
         lines.append(f"live store:  {status.live_store.title if status.live_store else '?'} ({driver})")
     else:
-        how = _START_HINTS.get(status.target, "start your Docker Engine")
-        lines.append(f"engine:      not running ({e.host}); {how}")
+        lines.append(f"engine:      not running ({e.host}); {start_hint(status)}")
+    sm = status.service_manager
+    if sm:
+        lines.append(f"restart:     {sm['restart'] or 'nothing found'} ({sm['name']}: {sm['reason']})")
     if status.wasm_runtimes:
         lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:
