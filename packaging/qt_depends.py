@@ -22,6 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gui.platform_check import debian_package  # noqa: E402
+
 STARTS = (
     "PySide6/Qt/plugins/platforms/libqxcb.so",
     "PySide6/QtCore.abi3.so",
@@ -62,12 +65,8 @@ def package_of(path: str) -> str | None:
 
 
 def likely_package(soname: str) -> str:
-    """Debian's naming rule for a library package (libfoo.so.1 -> libfoo1; libfoo-x.so.0 -> libfoo-x0)."""
-    m = re.match(r"(lib.+)\.so\.(\d+)", soname)
-    if not m:
-        return soname
-    name, major = m.group(1).lower(), m.group(2)
-    return f"{name}-{major}" if name[-1].isdigit() else f"{name}{major}"
+    """Debian's naming rule for a library package: the one storeswitch-gui's own check prints."""
+    return debian_package(soname)
 
 
 def closure(site: Path) -> tuple[dict[str, str], list[str]]:
