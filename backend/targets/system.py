@@ -177,6 +177,10 @@ class SystemTarget(ServiceTarget):
         """Run the helper; a failed restart is kept for :meth:`start`, a refusal raised as ConfigError."""
         self._helper_restart_error = None
         cmd = [*self.helper_command, *args]
+        if not self._custom_helper and not _has_terminal():
+            # No terminal for pkexec's own password prompt: without an agent of the desktop's,
+            # polkit's answer is then a plain "Not authorized" instead of a tty error.
+            cmd.insert(1, "--disable-internal-agent")
         try:
             proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=HELPER_TIMEOUT)
         except FileNotFoundError as exc:
@@ -191,7 +195,7 @@ class SystemTarget(ServiceTarget):
             self._helper_restart_error = message
             return
         if proc.returncode in (126, 127) and not report:
-            if "not authorized" in message.lower():
+            if "not authorized" in message.lower() or "authentication agent" in message.lower():
                 raise ConfigError(
                     f"not authorized: polkit does not allow this user to change {self.config_path} "
                     "(action io.storeswitch.switch). Nothing was changed. Ask an administrator to add you to the "
@@ -230,6 +234,15 @@ class HelperDaemonConfig(DaemonConfig):
 
     def restore(self) -> None:
         self.target.restore_config(self.raw)
+
+
+def _has_terminal() -> bool:
+    """Whether this process has a controlling terminal (where pkexec could ask for a password)."""
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 def _report(stdout: bytes) -> dict:

@@ -82,6 +82,9 @@ def bus_and_polkit(machine):
     if not (socket.exists() and run("dbus-send", "--system", "--dest=org.freedesktop.DBus", "--print-reply",
                                      "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames", check=False).returncode == 0):
         socket.unlink(missing_ok=True)
+        pidfile = Path("/run/dbus/pid")
+        if pidfile.exists() and not Path(f"/proc/{pidfile.read_text().strip()}").exists():
+            pidfile.unlink()  # left by a bus that is gone
         Path("/run/dbus").mkdir(exist_ok=True)
         proc = run("dbus-daemon", "--system", "--fork", "--print-pid")
         started.append(int(proc.stdout.split()[0]))
@@ -106,7 +109,8 @@ def bus_and_polkit(machine):
             except ProcessLookupError:
                 pass
     if started and isinstance(started[0], int):
-        Path("/run/dbus/system_bus_socket").unlink(missing_ok=True)
+        for leftover in ("/run/dbus/system_bus_socket", "/run/dbus/pid"):
+            Path(leftover).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
