@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qt_depends import needed  # noqa: E402
 
-KEEP_MODULES = ("QtCore", "QtGui", "QtWidgets")
+KEEP_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtTest")  # QtTest: pytest-qt drives the installed window (QA, tests/system)
 DROP_PLUGIN_DIRS = ("designer", "qmllint", "qmltooling", "sqldrivers", "vectorimageformats", "printsupport",
                     "wayland-graphics-integration-server")
 # image formats storeswitch never shows (it has one SVG icon), each a copy of a library Debian ships
