@@ -223,3 +223,10 @@ def world(bus_and_polkit, users, polkit_rule, sysv_docker):
     """Everything but the package: bus, polkitd, users, rule, a running SysV engine."""
     return users
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """These tests last: the machine-wide services they start then stop when the session ends,
+    with no other test running while a system engine, bus and polkitd are up."""
+    here = Path(__file__).parent
+    items.sort(key=lambda item: here in Path(item.path).parents)
