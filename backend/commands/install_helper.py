@@ -7,8 +7,14 @@ For pip, pipx and venv installations (the Debian package installs its own): see
 from __future__ import annotations
 
 import json
+from typing import Callable
 
-from backend.helper_install import HelperInstallError, install
+from backend.helper_install import HelperInstallError, Outcome, install
+
+INSTALLED_NOTE = (
+    "An ordinary user can now switch the system engine (polkit asks for an administrator's password, or\n"
+    "see the example rule in the README); `sudo storeswitch uninstall-helper` removes it."
+)
 
 
 def add_parser(sub) -> None:
@@ -17,16 +23,16 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run, recover=False, needs_target=False)
 
 
-def run(args, ctx) -> int:
+def carry_out(args, action: Callable[[], Outcome], human: Callable[[Outcome], str]) -> int:
+    """Run *action* and print its outcome (``--json``: the list of changes); 1 with the reason when refused."""
     try:
-        outcome = install()
+        outcome = action()
     except HelperInstallError as exc:
         print(f"storeswitch: {exc}")
         return 1
-    if args.json:
-        print(json.dumps(outcome.as_dict(), indent=2))
-    else:
-        print("installed:\n  " + "\n  ".join(outcome.done))
-        print("An ordinary user can now switch the system engine (polkit asks for an administrator's password,")
-        print("or see the example rule in the README); `sudo storeswitch uninstall-helper` removes it.")
+    print(json.dumps(outcome.as_dict(), indent=2) if args.json else human(outcome))
     return 0
+
+
+def run(args, ctx) -> int:
+    return carry_out(args, install, lambda o: "installed:\n  " + "\n  ".join(o.done) + "\n" + INSTALLED_NOTE)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from backend.helper_install import HelperInstallError, uninstall
+from backend.commands.install_helper import carry_out
+from backend.helper_install import uninstall
 
 
 def add_parser(sub) -> None:
@@ -14,13 +13,5 @@ def add_parser(sub) -> None:
 
 
 def run(args, ctx) -> int:
-    try:
-        outcome = uninstall()
-    except HelperInstallError as exc:
-        print(f"storeswitch: {exc}")
-        return 1
-    if args.json:
-        print(json.dumps(outcome.as_dict(), indent=2))
-    else:
-        print("\n".join(outcome.done) if outcome.done else "nothing to remove: install-helper's files are not there")
-    return 0
+    return carry_out(args, uninstall,
+                     lambda o: "\n".join(o.done) if o.done else "nothing to remove: install-helper's files are not there")
