@@ -59,7 +59,8 @@ class Context:
 
 # The commands, by module name in backend/commands/ (in --help order). A module named ``a_b``
 # registers the command ``a-b``. To add a command, add its module's name here.
-COMMANDS = ("status", "switch", "engine", "gui", "known_issues", "diagnose", "verify", "check", "snapshotters")
+COMMANDS = ("status", "switch", "engine", "gui", "known_issues", "diagnose", "verify", "check", "snapshotters",
+            "install_helper", "uninstall_helper")
 
 
 def _commands(names: tuple[str, ...] = COMMANDS):
@@ -148,6 +149,8 @@ def _main(argv: list[str]) -> int:
     parser = build_parser(_command_module(argv))
     args = parser.parse_args(argv)
     want_json = bool(getattr(args, "json", False))
+    if not getattr(args, "needs_target", True):  # install-helper, uninstall-helper: no engine involved
+        return args.run(args, None)
     try:
         ctx = make_context(args, want_json, recover=getattr(args, "recover", True))
         if ctx.recovered and not want_json:

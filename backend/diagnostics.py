@@ -172,6 +172,7 @@ def gather_report(
         "generated_at": _iso(time.time()),
         "storeswitch_version": _version(),
         "target": {"name": status.target, "reason": status.target_reason},
+        "service_manager": status.service_manager,
         "config": {
             "path": status.config_path,
             "configured_store": status.configured_store.value if status.configured_store else None,
@@ -204,6 +205,9 @@ def describe_report(report: dict[str, Any]) -> list[str]:
         lines.append(f"{label:<{LABEL_WIDTH}}{text}")
 
     row("target:", f"{r['target']['name']} ({r['target']['reason']})")
+    if r.get("service_manager"):
+        sm = r["service_manager"]
+        row("restart:", f"{sm['restart'] or 'nothing found'} ({sm['name']}: {sm['reason']})")
     if cfg["error"]:
         row("config:", cfg["path"])
         row("", f"! {cfg['error']}")

@@ -25,7 +25,12 @@ It accepts exactly these command lines and nothing else::
   write anything a switch could not have written. Empty stdin removes a file that holds nothing
   but what a switch adds to a missing file.
 * Writes are atomic (a temporary file beside daemon.json, renamed over it) and keep the file's
-  owner and mode. The restart is ``systemctl restart docker``.
+  owner and mode. The restart is the service manager's that runs the engine here
+  (:mod:`backend.service_manager`: ``systemctl restart docker`` where systemd is PID 1, else
+  ``rc-service docker restart`` under OpenRC, else Debian's SysV ``service docker restart``),
+  detected here and never chosen by the caller; where none is found, nothing is written.
+* The caller's environment reaches nothing: commands run with a fixed PATH and the launcher
+  starts Python isolated (``-I``: no PYTHONPATH, no user site, no current directory).
 
 For the tests, and for an administrator who is already root, ``STORESWITCH_SYSTEM_CONFIG`` and
 ``STORESWITCH_RESTART_CMD`` replace the file and the restart command, but only when the caller was
@@ -37,9 +42,11 @@ restart (the message has the reason; the caller then rolls back); 4 not root. st
 JSON line for the caller (``operation``, ``written``, ``restarted``, ``message``); stderr the
 message for people.
 
-Installing (packagers): ``resources/io.storeswitch.switch.policy`` into
-``/usr/share/polkit-1/actions/``, and ``resources/storeswitch-helper`` (with ``@PYTHON@`` and
-``@SITE@`` filled in) as ``/usr/libexec/storeswitch/storeswitch-helper``, root-owned, mode 0755.
+Installing: the Debian package (``scripts/build-deb``) installs ``resources/io.storeswitch.switch.policy``
+into ``/usr/share/polkit-1/actions/`` and ``resources/storeswitch-helper`` (with ``@PYTHON@`` and
+``@SITE@`` filled in) as ``/usr/libexec/storeswitch/storeswitch-helper``, root-owned, mode 0755;
+without the package, ``sudo storeswitch install-helper`` does the same under ``/usr/local``
+(:mod:`backend.helper_install`).
 The policy names that launcher, never the Python interpreter: a polkit action bound to
 ``python3`` would put this action's prompt on any script.
 
@@ -52,7 +59,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
@@ -63,12 +69,12 @@ from typing import Any
 from backend.atomic import write_atomic
 from backend.daemon_config import edit_store, parse, set_store
 from backend.errors import ConfigError
+from backend.service_manager import SAFE_PATH, detect
 from backend.stores import Store, configured_store
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_RESTART_FAILED, EXIT_NOT_ROOT = 0, 1, 2, 3, 4
 DAEMON_JSON = Path("/etc/docker/daemon.json")
 MAX_BYTES = 1 << 20
-SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RESTART_TIMEOUT = 180
 USAGE = "usage: storeswitch-helper switch classic|containerd  |  storeswitch-helper rollback  (old daemon.json on stdin)"
 PROG = "storeswitch-helper"
@@ -119,10 +125,14 @@ def config_path() -> Path:
 
 
 def restart_command() -> list[str]:
+    """The restart command: the detected service manager's (a root caller may give its own)."""
     override = os.environ.get("STORESWITCH_RESTART_CMD")
     if override and _caller_was_root():
         return shlex.split(override)
-    return [shutil.which("systemctl", path=SAFE_PATH) or "systemctl", "restart", "docker"]
+    manager = detect()
+    if not manager.found:
+        raise Refused(f"refused: {manager.reason}; nothing was written")
+    return list(manager.restart)
 
 
 # --- reading strictly ----------------------------------------------------------------------
@@ -227,9 +237,8 @@ def rollback(path: Path, original: bytes) -> bool:
     return True
 
 
-def restart() -> str | None:
-    """Restart the engine; None when it worked, else the reason."""
-    cmd = restart_command()
+def restart(cmd: list[str]) -> str | None:
+    """Run the restart command *cmd*; None when it worked, else the reason."""
     env = dict(os.environ) if _caller_was_root() else {"PATH": SAFE_PATH, "LANG": "C.UTF-8"}
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=RESTART_TIMEOUT)
@@ -252,11 +261,13 @@ def run(argv: list[str], stdin: bytes = b"") -> tuple[int, dict[str, Any]]:
             raise Refused(f"{PROG} must run as root, through pkexec (storeswitch does that)", EXIT_NOT_ROOT)
         path = config_path()
         report["config"] = str(path)
+        cmd = restart_command()  # before the write: no way to restart, nothing written
+        report["restart"] = shlex.join(cmd)
         report["written"] = switch(path, op.store) if op.kind == "switch" else rollback(path, stdin)
     except Refused as exc:
         report["message"] = str(exc)
         return exc.code, report
-    why = restart()
+    why = restart(cmd)
     if why:
         done = "written" if report["written"] else "unchanged"
         report["message"] = f"{path} {done}, but the engine did not restart: {why}"

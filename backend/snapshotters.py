@@ -257,7 +257,11 @@ def containerd_endpoint(target: Any, daemon_config: Mapping[str, Any] | None) ->
         return ContainerdEndpoint("own", Path(profile.managed_exec_root) / "containerd" / "containerd.sock", None)
     exec_root = Path(str(config.get("exec-root") or DEFAULT_EXEC_ROOT))
     supervised = exec_root / "containerd" / "containerd.sock"
-    if supervised.exists():
+    try:
+        own_containerd = supervised.exists()
+    except PermissionError:  # an ordinary user and a root-only exec root: dockerd's own containerd is there
+        own_containerd = exec_root.is_dir()
+    if own_containerd:
         return ContainerdEndpoint("own", supervised, None)
     return ContainerdEndpoint("system", SYSTEM_CONTAINERD_SOCKET, SYSTEM_CONTAINERD_CONFIG)
 

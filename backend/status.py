@@ -77,6 +77,8 @@ class Status:
     wasm_runtimes: list[str] = field(default_factory=list)  # daemon.json runtimes and /info Runtimes
     configured_by: str | None = None  # why configured_store (backend.store_choice): the key, or the engine's default rule
     store_notes: list[str] = field(default_factory=list)  # what may change it at the next start (prior dir, migration)
+    # what restarts the engine (system, rootless): {"name", "restart", "reason"}; None for the others
+    service_manager: dict[str, Any] | None = None
 
     @property
     def pending_restart(self) -> bool:
@@ -103,6 +105,7 @@ class Status:
             "storage_driver": self.storage_driver,
             "store_phrase": self.engine.store_phrase,
             "wasm_runtimes": self.wasm_runtimes,
+            "service_manager": self.service_manager,
         }
 
 
@@ -175,6 +178,7 @@ def gather_status(
         wasm_runtimes=wasm_runtimes(config_data.get("runtimes"), engine.info.get("Runtimes")),
         configured_by=configured_by,
         store_notes=store_notes,
+        service_manager=_service_manager(target),
     )
 
 
@@ -195,6 +199,11 @@ def configured_choice(target: Target, config: Any, data: dict[str, Any], engine:
     return choice.store, choice.configured_by, list(choice.notes)
 
 
+def _service_manager(target: Target) -> dict[str, Any] | None:
+    info = getattr(target, "service_manager_info", None)
+    return info() if callable(info) else None
+
+
 # How a user starts each target's engine (only the managed one is storeswitch's to start).
 _START_HINTS = {
     "managed": "start it with `storeswitch engine start`",
@@ -202,6 +211,14 @@ _START_HINTS = {
     "rootless": "start it with `systemctl --user start docker`",
     "desktop": "start Docker Desktop",
 }
+
+
+def start_hint(status: Status) -> str:
+    """How the user starts the engine: the detected service manager's command for the system engine."""
+    sm = status.service_manager
+    if status.target == "system" and sm and sm.get("restart") and sm["name"] in ("systemd", "sysv", "openrc"):
+        return f"start it with `sudo {sm['restart'].removesuffix(' restart')} start`"
+    return _START_HINTS.get(status.target, "start your Docker Engine")
 
 
 def describe(status: Status) -> list[str]:
@@ -222,8 +239,10 @@ def describe(status: Status) -> list[str]:
         driver = f"Driver {e.driver}" + (f", {e.driver_type}" if e.driver_type else "")
         lines.append(f"live store:  {status.live_store.title if status.live_store else '?'} ({driver})")
     else:
-        how = _START_HINTS.get(status.target, "start your Docker Engine")
-        lines.append(f"engine:      not running ({e.host}); {how}")
+        lines.append(f"engine:      not running ({e.host}); {start_hint(status)}")
+    sm = status.service_manager
+    if sm:
+        lines.append(f"restart:     {sm['restart'] or 'nothing found'} ({sm['name']}: {sm['reason']})")
     if status.wasm_runtimes:
         lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:

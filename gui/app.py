@@ -218,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     elif reason := no_display_reason():
         print(f"storeswitch-gui: {reason}", file=sys.stderr)
         return 1
+    else:
+        from gui.platform_check import xcb_problem  # Qt would abort inside QApplication instead
+
+        if problem := xcb_problem():
+            print(f"storeswitch-gui: {problem}", file=sys.stderr)
+            return 1
     from backend.errors import StoreswitchError
 
     try:

@@ -53,9 +53,9 @@ def with_classic_driver_on_disk(roots: dict[Store, StoreRoots], data_root: Path)
     ``DATA/image/<that driver>``. If exactly one such directory exists, it is the one.
     """
     image_dir = roots[Store.CLASSIC].roots[0]
-    if image_dir.exists():
-        return roots
     try:
+        if image_dir.exists():
+            return roots
         drivers = [p.name for p in (Path(data_root) / "image").iterdir() if p.is_dir()]
     except OSError:
         return roots
@@ -79,20 +79,38 @@ def read_from_disk(
     if Store.CLASSIC in stores:
         progress("classic", "Reading the classic store's images…")
         croots = roots[Store.CLASSIC]
-        found[Store.CLASSIC] = inspect_classic(croots.roots[0], [str(p) for p in croots.roots])
+        found[Store.CLASSIC] = _unless_denied(Store.CLASSIC, croots, lambda: inspect_classic(croots.roots[0], [str(p) for p in croots.roots]))
         found[Store.CLASSIC].notes.extend(croots.notes)
     if Store.CONTAINERD in stores:
         progress("containerd", "Reading the containerd store's images…")
         croots = roots[Store.CONTAINERD]
-        inv = inspect_containerd(croots.roots[0], [str(p) for p in croots.roots], with_sizes=image_sizes)
+        inv = _unless_denied(Store.CONTAINERD, croots, lambda: inspect_containerd(
+            croots.roots[0], [str(p) for p in croots.roots], with_sizes=image_sizes))
         inv.notes.extend(croots.notes)
         found[Store.CONTAINERD] = inv
     progress("containers", "Reading the containers…")
-    containers, errors = read_containers(Path(data_root) / "containers", classic_driver_of(roots))
+    try:
+        containers, errors = read_containers(Path(data_root) / "containers", classic_driver_of(roots))
+    except PermissionError as exc:
+        containers, errors = {s: [] for s in Store}, [_denied(exc)]
     for inv in found.values():
         inv.containers = containers[inv.store]
         inv.errors.extend(errors)
     return found
+
+
+def _denied(exc: PermissionError) -> str:
+    where = exc.filename or "the engine's files"
+    return (f"{where}: permission denied (a system engine's files belong to root: "
+            "run `sudo storeswitch diagnose` to read the hidden store)")
+
+
+def _unless_denied(store: Store, roots: StoreRoots, read: Callable[[], StoreInventory]) -> StoreInventory:
+    """*read()*, or an inventory that says the files could not be read (an ordinary user and a system engine)."""
+    try:
+        return read()
+    except PermissionError as exc:
+        return StoreInventory(store, [str(p) for p in roots.roots], errors=[_denied(exc)])
 
 
 def read_from_engine(client, store: Store, roots: StoreRoots, driver: str = "") -> StoreInventory:

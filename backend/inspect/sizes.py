@@ -110,7 +110,7 @@ def free_space(paths: Iterable[os.PathLike | str]) -> tuple[int | None, list[dic
     found: dict[int, dict] = {}
     for path in paths:
         probe = Path(path)
-        while not probe.exists() and probe != probe.parent:
+        while not os.path.exists(probe) and probe != probe.parent:  # False also where stat is denied (a user, a root-only dir)
             probe = probe.parent
         try:
             dev = probe.stat().st_dev

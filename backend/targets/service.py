@@ -5,7 +5,9 @@ Such an engine reads a daemon.json storeswitch edits in place, is restarted by a
 for a host without systemd) and answers on a socket. This module holds what both targets do the
 same way:
 
-* **commands**, as argument lists, never a shell string. ``STORESWITCH_RESTART_CMD`` replaces the
+* **commands**, as argument lists, never a shell string: the service manager's
+  (:attr:`ServiceTarget.manager`: the system target detects it, :mod:`backend.service_manager`;
+  rootless Docker is a systemd user service). ``STORESWITCH_RESTART_CMD`` replaces the
   restart command (parsed with :func:`shlex.split`), ``STORESWITCH_STOP_CMD`` the stop command.
   With a restart command of your own and no stop command, :meth:`stop` does nothing and the
   restart does both halves.
@@ -13,9 +15,12 @@ same way:
   directory, when a dockerd binary is found (PATH, or the one given); without one the restart
   decides. It checks the file alone: a key that clashes with a flag in the service's unit shows
   only at the restart, which then rolls back.
-* **waiting**: after the restart command returns, until ``/_ping`` answers.
-* **the engine's reason** when it does not come back: the restart command's own words and, under
-  systemd, the last error line of ``journalctl -u docker``.
+* **waiting**: after the restart command returns, until ``/_ping`` answers; a SysV or OpenRC
+  script returns before dockerd is up, so while waiting its ``status`` is asked too, and a dockerd
+  that exited (a config it refused) fails at once instead of at the timeout.
+* **the engine's reason** when it does not come back: the restart command's own words and the
+  last error line of the engine's log (``journalctl -u docker`` under systemd,
+  ``/var/log/docker.log`` under SysV and OpenRC).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from backend.daemon_config import DaemonConfig
 from backend.engine.api import EngineClient
 from backend.engine.dockerd_log import last_error_line
 from backend.errors import ConfigError, EngineError
+from backend.service_manager import ServiceManager
 from backend.stores import Store, StoreRoots, live_store, store_roots
 from backend.targets.locations import socket_path
 
@@ -102,13 +108,26 @@ class ServiceTarget:
         self._config_path = Path(config_path)
         self._host = host
         custom_restart = restart_command or command_from_env(RESTART_ENV)
-        self.uses_systemd = custom_restart is None
-        self.restart_command = custom_restart or [*self.systemctl, "restart", self.unit]
+        # The service manager, when storeswitch uses its commands (None: the caller's command).
+        self.manager: ServiceManager | None = None if custom_restart else self.default_manager()
+        self.uses_systemd = self.manager is not None and self.manager.name == "systemd"
+        self.restart_command = custom_restart or list(self.manager.restart)
         explicit_stop = stop_command or command_from_env(STOP_ENV)
-        self.stop_command = explicit_stop or ([*self.systemctl, "stop", self.unit] if self.uses_systemd else None)
+        self.stop_command = explicit_stop or (list(self.manager.stop) if self.manager and self.manager.stop else None)
         self.dockerd = dockerd
         self.reason = reason or f"--target {self.name}"
         self.start_timeout = start_timeout
+
+    def default_manager(self) -> ServiceManager:
+        """The service manager whose commands restart this engine (rootless: a systemd user service)."""
+        return ServiceManager("systemd", (*self.systemctl, "restart", self.unit), (*self.systemctl, "stop", self.unit),
+                              (), f"{self.name} Docker runs as a systemd service ({' '.join(self.systemctl)})")
+
+    def service_manager_info(self) -> dict[str, str | None]:
+        """What restarts the engine, for status and diagnostics."""
+        if self.manager is None:
+            return {"name": "custom", "restart": shlex.join(self.restart_command), "reason": f"{RESTART_ENV} or the caller's command"}
+        return self.manager.as_dict()
 
     # --- facts --------------------------------------------------------------------------
     @property
@@ -178,6 +197,12 @@ class ServiceTarget:
 
     def start(self) -> None:
         """Run the restart command, then wait until the engine answers."""
+        if not self.restart_command:
+            assert self.manager is not None
+            raise EngineError(
+                f"cannot restart the engine: {self.manager.reason}. Set {RESTART_ENV} to the command that restarts "
+                "your Docker Engine (e.g. \"rc-service docker restart\")"
+            )
         proc = run_command(self.restart_command, "restart the engine")
         if proc.returncode != 0:
             raise EngineError(
@@ -188,10 +213,19 @@ class ServiceTarget:
 
     def wait_until_up(self) -> None:
         deadline = time.monotonic() + self.start_timeout
+        watch = self.manager is not None and self.manager.name in ("sysv", "openrc")
+        next_look = time.monotonic() + 0.5
         with self.client(timeout=5) as client:
             while time.monotonic() < deadline:
                 if client.ping(timeout=1.0):
                     return
+                if watch and time.monotonic() >= next_look:
+                    assert self.manager is not None
+                    if self.manager.stopped() and not client.ping(timeout=1.0):
+                        why = self._journal_reason() or "it printed nothing there"
+                        raise EngineError(f"the engine exited right after `{shlex.join(self.restart_command)}`: "
+                                          f"{why} ({self.manager.log_file})")
+                    next_look = time.monotonic() + 0.5
                 time.sleep(0.1)
         journal = self._journal_reason()
         raise EngineError(
@@ -218,6 +252,8 @@ class ServiceTarget:
         return {**roots, Store.CONTAINERD: StoreRoots(Store.CONTAINERD, (layout.root,), (layout.note,))}
 
     def log_tail(self, lines: int = 50) -> str:
+        if self.manager is not None and not self.uses_systemd:
+            return self.manager.log_tail(lines)
         if not self.uses_systemd:
             return ""
         try:
@@ -233,7 +269,7 @@ class ServiceTarget:
     default_data_root = Path("/var/lib/docker")
 
     def _journal_reason(self) -> str | None:
-        return last_error_line(self.log_tail(30)) if self.uses_systemd else None
+        return last_error_line(self.log_tail(30)) if self.manager is not None else None
 
     def _why(self, proc: subprocess.CompletedProcess) -> str:
         own = last_error_line(proc.stderr or proc.stdout or "")

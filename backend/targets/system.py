@@ -1,8 +1,9 @@
 """The ``system`` target: the Linux Docker Engine installed on the machine.
 
 Config ``/etc/docker/daemon.json`` (``STORESWITCH_SYSTEM_CONFIG`` or the constructor for another
-file), restart ``systemctl restart docker`` (``STORESWITCH_RESTART_CMD`` for a host without
-systemd: see :mod:`backend.targets.service`), engine at the address the docker CLI would use
+file), restart by the service manager found here (:mod:`backend.service_manager`: systemd,
+OpenRC or the SysV script; ``STORESWITCH_RESTART_CMD`` replaces it, see
+:mod:`backend.targets.service`), engine at the address the docker CLI would use
 (``DOCKER_HOST``, the current context, else the default socket; ``STORESWITCH_SYSTEM_HOST``
 replaces the default socket, which is how the tests keep auto-detection off a real engine).
 
@@ -32,11 +33,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from backend.daemon_config import DaemonConfig, edit_store, parse, write_config
 from backend.errors import ConfigError, EngineError, SwitchError
 from backend.privileged_helper import EXIT_OK, EXIT_RESTART_FAILED
+from backend.service_manager import ServiceManager, detect
 from backend.stores import Store, configured_store
 from backend.targets.locations import SYSTEM_HOST_ENV as HOST_ENV, system_address
 from backend.targets.service import ServiceTarget
@@ -44,7 +47,8 @@ from backend.targets.service import ServiceTarget
 SYSTEM_CONFIG = Path("/etc/docker/daemon.json")
 CONFIG_ENV = "STORESWITCH_SYSTEM_CONFIG"
 HELPER_ENV = "STORESWITCH_HELPER"
-HELPER_PATH = Path("/usr/libexec/storeswitch/storeswitch-helper")
+HELPER_PATH = Path("/usr/libexec/storeswitch/storeswitch-helper")  # the Debian package's
+LOCAL_HELPER_PATH = Path("/usr/local/libexec/storeswitch/storeswitch-helper")  # `storeswitch install-helper`'s
 HELPER_TIMEOUT = 600  # includes the time a person takes to type a password
 
 
@@ -54,8 +58,14 @@ def system_config_path(env: dict[str, str] | None = None) -> Path:
 
 
 def default_helper_command() -> list[str]:
-    helper = os.environ.get(HELPER_ENV) or str(HELPER_PATH)
-    return [shutil.which("pkexec") or "pkexec", helper]
+    helper = os.environ.get(HELPER_ENV) or str(next((p for p in (HELPER_PATH, LOCAL_HELPER_PATH) if p.is_file()), HELPER_PATH))
+    return [shutil.which("pkexec") or "/usr/bin/pkexec", helper]
+
+
+def install_helper_command() -> str:
+    """``sudo .../storeswitch install-helper``, naming this installation's own storeswitch."""
+    beside = Path(sys.executable).parent / "storeswitch"
+    return f"sudo {beside if beside.is_file() else 'storeswitch'} install-helper"
 
 
 class SystemTarget(ServiceTarget):
@@ -87,6 +97,9 @@ class SystemTarget(ServiceTarget):
         self._custom_helper = helper_command is not None
         self._helper_restart_error: str | None = None
 
+    def default_manager(self) -> ServiceManager:
+        return detect()
+
     # --- the steps, when not root -------------------------------------------------------
     def read_config(self) -> DaemonConfig:
         config = super().read_config()
@@ -116,11 +129,16 @@ class SystemTarget(ServiceTarget):
         pkexec, helper = self.helper_command[0], Path(self.helper_command[-1])
         fix = f"or run storeswitch as root (sudo) to change {self.config_path}"
         if not Path(pkexec).is_file():
-            return f"changing {self.config_path} needs root, and pkexec (polkit) is not installed: install polkit, {fix}"
+            return (
+                f"changing {self.config_path} needs root, and polkit's pkexec is not installed: install it "
+                f"(Debian/Ubuntu: `sudo apt-get install pkexec`; Fedora: `sudo dnf install polkit`), {fix}"
+            )
         if not helper.is_file():
             return (
-                f"changing {self.config_path} needs root, and storeswitch's privileged helper is not installed at "
-                f"{helper} (with its polkit policy io.storeswitch.switch): install storeswitch's system package, {fix}"
+                f"changing {self.config_path} needs root, and storeswitch's privileged helper is not installed "
+                f"({HELPER_PATH} with its polkit policy io.storeswitch.switch). Install the storeswitch package "
+                f"(`scripts/build-deb`, then `sudo apt-get install ./dist/storeswitch_*.deb`), or, for this "
+                f"pip/pipx/venv installation, run `{install_helper_command()}` once; {fix}"
             )
         return None
 
@@ -155,6 +173,10 @@ class SystemTarget(ServiceTarget):
         """Run the helper; a failed restart is kept for :meth:`start`, a refusal raised as ConfigError."""
         self._helper_restart_error = None
         cmd = [*self.helper_command, *args]
+        if not self._custom_helper and not _has_terminal():
+            # No terminal for pkexec's own password prompt: without an agent of the desktop's,
+            # polkit's answer is then a plain "Not authorized" instead of a tty error.
+            cmd.insert(1, "--disable-internal-agent")
         try:
             proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=HELPER_TIMEOUT)
         except FileNotFoundError as exc:
@@ -169,6 +191,13 @@ class SystemTarget(ServiceTarget):
             self._helper_restart_error = message
             return
         if proc.returncode in (126, 127) and not report:
+            if "not authorized" in message.lower() or "authentication agent" in message.lower():
+                raise ConfigError(
+                    f"not authorized: polkit does not allow this user to change {self.config_path} "
+                    "(action io.storeswitch.switch). Nothing was changed. Ask an administrator to add you to the "
+                    "group in storeswitch's polkit rule (/usr/share/doc/storeswitch/50-storeswitch.rules), "
+                    "or run storeswitch as root (sudo)."
+                )
             raise ConfigError(
                 f"authorization to change {self.config_path} was refused or cancelled ({message}); nothing was changed"
             )
@@ -201,6 +230,15 @@ class HelperDaemonConfig(DaemonConfig):
 
     def restore(self) -> None:
         self.target.restore_config(self.raw)
+
+
+def _has_terminal() -> bool:
+    """Whether this process has a controlling terminal (where pkexec could ask for a password)."""
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 def _report(stdout: bytes) -> dict:

@@ -82,7 +82,7 @@ def test_switch_writes_only_the_key_and_keeps_owner_and_mode(etc):
     code, report, err = call("switch", "containerd")
     assert code == EXIT_OK, err
     assert report == {"operation": "switch containerd", "written": True, "restarted": True, "config": str(etc),
-                      "message": report["message"]}
+                      "restart": NOOP_RESTART, "message": report["message"]}
     assert json.loads(etc.read_text()) == {"log-level": "warn", "features": {"buildkit": True, "containerd-snapshotter": True}}
     st = etc.stat()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
@@ -191,13 +191,23 @@ def test_an_ordinary_user_is_refused(etc, monkeypatch):
 
 
 def test_under_pkexec_the_overrides_are_ignored(monkeypatch, tmp_path):
-    """Started by pkexec, the helper uses /etc/docker/daemon.json and systemctl, whatever the environment says."""
+    """Started by pkexec, the helper uses /etc/docker/daemon.json and the detected service manager."""
+    from backend.service_manager import detect
+
     monkeypatch.setenv("STORESWITCH_SYSTEM_CONFIG", str(tmp_path / "daemon.json"))
     monkeypatch.setenv("STORESWITCH_RESTART_CMD", "rm -rf /")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    (tmp_path / "service").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "service").chmod(0o755)
     monkeypatch.setenv("PKEXEC_UID", "1000")
     assert helper.config_path() == Path("/etc/docker/daemon.json")
-    assert helper.restart_command()[1:] == ["restart", "docker"]
-    assert Path(helper.restart_command()[0]).name == "systemctl"
+    manager = detect()
+    if manager.found:
+        assert helper.restart_command() == list(manager.restart)
+        assert not helper.restart_command()[0].startswith(str(tmp_path))  # never the caller's PATH
+    else:
+        with pytest.raises(helper.Refused, match="nothing here restarts Docker"):
+            helper.restart_command()
 
 
 def test_the_polkit_policy_names_the_launcher_not_python():

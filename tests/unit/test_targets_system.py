@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from backend.errors import ConfigError, EngineError, SwitchError
+from backend.service_manager import detect
 from backend.stores import Store
 from backend.targets.rootless import RootlessTarget
 from backend.targets.service import command_from_env
@@ -30,9 +31,23 @@ def test_system_defaults(monkeypatch):
     target = SystemTarget(privileged=True)
     assert target.config_path == Path("/etc/docker/daemon.json")
     assert target.host == "unix:///var/run/docker.sock"
-    assert target.restart_command == ["systemctl", "restart", "docker"]
-    assert target.stop_command == ["systemctl", "stop", "docker"]
+    manager = detect()  # the service manager found on this machine (tests/unit/test_service_manager.py)
+    assert target.manager == manager
+    assert target.restart_command == list(manager.restart)
+    assert target.stop_command == (list(manager.stop) or None)
     assert target.reason == "--target system"
+
+
+def test_no_service_manager_says_what_to_do(monkeypatch, tmp_path):
+    from backend.errors import EngineError
+    from backend.service_manager import detect as real_detect
+
+    monkeypatch.setattr("backend.targets.system.detect", lambda: real_detect(tmp_path))
+    target = SystemTarget(tmp_path / "daemon.json", f"unix://{tmp_path}/none.sock", privileged=True)
+    assert target.restart_command == [] and target.stop_command is None
+    target.stop()  # nothing to stop with
+    with pytest.raises(EngineError, match="nothing here restarts Docker.*STORESWITCH_RESTART_CMD"):
+        target.start()
 
 
 def test_system_locations_from_the_environment(monkeypatch, tmp_path):
