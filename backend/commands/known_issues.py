@@ -82,14 +82,16 @@ def facts_text(facts_used: dict[str, Any]) -> str:
 
 
 # --- used by `storeswitch switch` ---------------------------------------------------------------
-def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = None) -> tuple[dict[str, Any], int | None]:
+def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = None,
+              force_refusal: str | None = None) -> tuple[dict[str, Any], int | None]:
     """Print the issues that will apply after switching to *to*; refuse a blocker unless *force*.
 
     Returns the JSON part for the switch's output and, when refused, the exit code. A catalog that
     cannot be loaded is reported and the switch goes on. A switch that changes nothing (the config
     and the running engine are already on *to*) is never refused. *facts_out*, when given, gets
     the facts the check learned (``live_store``: ``"classic"``, ``"containerd"``, or
-    :data:`backend.known_issues.UNKNOWN` when the engine did not answer).
+    :data:`backend.known_issues.UNKNOWN` when the engine did not answer). *force_refusal*: why the
+    administrator's policy does not let *force* override a blocker (refused with exit 5 then).
     """
     from backend.cli import EXIT_BLOCKED
 
@@ -106,6 +108,8 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
         for ev in result.shown:
             print("  " + "\n  ".join(issue_lines(ev)))
     blockers = result.blockers
+    if blockers and force and force_refusal and not _already_on(ctx.target, to):
+        return part, _refuse(ctx, force_refusal, "PolicyRefused", 5, part)
     if not blockers or force or _already_on(ctx.target, to):
         if blockers and force and not ctx.json:
             print(f"  --force: switching despite {', '.join(ev.id for ev in blockers)}.", file=sys.stderr)
@@ -113,13 +117,16 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     names = ", ".join(f"{ev.id} ({ev.issue.title})" for ev in blockers)
     message = (f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was changed. "
                "Follow the workaround above, or run again with --force to switch anyway.")
+    return part, _refuse(ctx, message, "BlockedByKnownIssue", EXIT_BLOCKED, part)
+
+
+def _refuse(ctx, message: str, kind: str, code: int, part: dict[str, Any]) -> int:
     if ctx.json:
         import json
 
-        print(json.dumps({"error": message, "kind": "BlockedByKnownIssue", "exit_code": EXIT_BLOCKED, **part},
-                         indent=2, ensure_ascii=False))
+        print(json.dumps({"error": message, "kind": kind, "exit_code": code, **part}, indent=2, ensure_ascii=False))
     print(f"storeswitch: {message}", file=sys.stderr)
-    return part, EXIT_BLOCKED
+    return code
 
 
 def _already_on(target, to: Store) -> bool:
