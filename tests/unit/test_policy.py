@@ -149,3 +149,32 @@ def test_the_environment_names_the_file(monkeypatch, tmp_path):
 def test_state_as_dict_for_tools(tmp_path):
     state = PolicyState(tmp_path / "p.toml", warning="ignored")
     assert state.as_dict() == {"path": str(tmp_path / "p.toml"), "found": False, "error": None, "warning": "ignored"}
+
+
+# --- the CLI, without an engine: the gate comes before anything is read or started ---------------
+@as_root
+def test_cli_switch_is_refused_with_exit_5_before_anything_happens(policy_dir, monkeypatch, capsys, profile):
+    from backend.cli import main
+
+    path = write(policy_dir, LOCKED)
+    monkeypatch.setenv("STORESWITCH_POLICY", str(path))
+    assert main(["--target", "managed", "switch", "classic", "--json"]) == 5
+    out = capsys.readouterr()
+    assert '"kind": "PolicyRefused"' in out.out and str(path) in out.err and "Fleet standard." in out.err
+    assert not profile.managed_config_path.exists() and not profile.journal_path.exists()
+
+
+@as_root
+def test_cli_apply_policy_without_a_usable_policy(policy_dir, monkeypatch, capsys):
+    from backend.cli import main
+
+    monkeypatch.setenv("STORESWITCH_POLICY", str(policy_dir / "policy.toml"))
+    assert main(["--target", "managed", "apply-policy"]) == 1
+    assert "no policy to apply" in capsys.readouterr().err
+    write(policy_dir, LOCKED, 0o666)
+    assert main(["--target", "managed", "apply-policy"]) == 1
+    err = capsys.readouterr().err
+    assert "warning: the policy" in err and "it was ignored (see the warning above)" in err
+    write(policy_dir, "store = 1\n")
+    assert main(["--target", "managed", "apply-policy", "--json"]) == 5
+    assert "cannot be used (key 'store' must be a string" in capsys.readouterr().err
