@@ -156,6 +156,21 @@ class PolicyState:
             raise PolicyRefused(reason)
 
 
+def describe_policy(state: PolicyState) -> list[str]:
+    """``storeswitch status``'s line about the policy (none when there is no file)."""
+    p = state.policy
+    if state.error is not None:
+        return [f"policy:      {state.path} cannot be used ({state.error}); switching is refused until it is fixed"]
+    if state.warning is not None:
+        return [f"policy:      ignored: {state.warning}"]
+    if p is None:
+        return []
+    how = "locked on" if p.locked else "suggests"
+    snapshotter = p.snapshotter or p.locked_snapshotter
+    return [f"policy:      {how} the {p.store.title}{f' ({snapshotter})' if snapshotter else ''}"
+            f"{'' if p.allow_force else ', no --force'} ({state.path})" + (f": {p.message}" if p.message else "")]
+
+
 def _quoted(message: str) -> str:
     """The end of a sentence, then the administrator's message, quoted, when there is one."""
     return f'. Your administrator says: "{message}"' if message else "."

@@ -77,8 +77,8 @@ def run(args, ctx) -> int:
     switch_args = argparse.Namespace(store=to.value, snapshotter=snapshotter, force=args.force, no_restart=False, json=ctx.json)
     try:
         code = switch.run(switch_args, captured)
-    except (PolicyRefused, SwitchInProgress):
-        raise
+    except SwitchInProgress:
+        raise  # exit 3, as for switch
     except SwitchError as exc:
         return _refused(ctx, exc, state, to)
     if code != 0 or captured.data is None:

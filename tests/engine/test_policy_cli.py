@@ -105,6 +105,11 @@ def test_switch_against_the_locked_policy_exits_5_and_changes_nothing(engine):
     assert engine.run("switch", "containerd", "--snapshotter", "native").returncode == 5
     assert engine.run("apply-policy", "--store", "classic").returncode == 5
     assert state(engine) == before
+    assert engine.status()["policy"] | {"path": ""} == {
+        "path": "", "found": True, "store": "containerd", "locked": True, "snapshotter": None, "allow_force": True,
+        "message": MESSAGE, "error": None, "warning": None}
+    human = engine.run("status", check=True).stdout
+    assert f"policy:      locked on the containerd store (overlayfs) ({path}): {MESSAGE}" in human
 
 
 def test_a_policy_others_can_write_is_ignored_with_a_warning(engine):
@@ -123,7 +128,8 @@ def test_a_policy_that_cannot_be_parsed_refuses_switching(engine):
     assert proc.returncode == 5
     assert f"the administrator's policy {path} cannot be used (unknown key 'lockd'" in proc.stderr
     assert engine.run("apply-policy").returncode == 5
-    assert engine.run("status").returncode == 0  # reading commands keep working
+    status = engine.run("status")
+    assert status.returncode == 0 and "cannot be used (unknown key 'lockd'" in status.stdout  # reading commands keep working
     assert state(engine) == before
 
 
