@@ -5,7 +5,8 @@ Every decision lives in the backend modules; each subcommand is a small module i
 command runs, a switch that died is recovered (:mod:`backend.recovery`).
 
 Exit codes: 0 done; 1 failed or refused (the message says why); 2 bad usage; 3 another switch
-is in progress; 4 refused because a blocker known issue applies (``--force`` to override);
+is in progress; 4 refused because a blocker known issue applies (``--force`` to override); 5 refused
+by the administrator's policy (:mod:`backend.policy`; the message names the policy file);
 6 refused for another reason ``--force`` overrides (daemon.json holds edits the running engine
 never started with; the known-issue catalog cannot be loaded); 130 interrupted (SIGINT/SIGTERM:
 the switch finished or rolled back first, and the message says which).
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.errors import NeedsForce, StoreswitchError, SwitchInProgress, SwitchInterrupted
 from backend.global_options import add_global_options
+from backend.policy import PolicyRefused
 from backend.targets.detect import choose_target, target_for_recovery
 
 if TYPE_CHECKING:
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
     from backend.targets.base import Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_BLOCKED = 0, 1, 2, 3, 4
-EXIT_NEEDS_FORCE = 6  # 5 is the administrator's policy refusal
+EXIT_POLICY = 5  # = backend.policy.EXIT_POLICY
+EXIT_NEEDS_FORCE = 6
 EXIT_INTERRUPTED = 130
 # Commands that still run when the switch journal is damaged (and report it): support needs them then.
 RUN_WITH_DAMAGED_JOURNAL = ("diagnose",)
@@ -60,7 +63,7 @@ class Context:
 # The commands, by module name in backend/commands/ (in --help order). A module named ``a_b``
 # registers the command ``a-b``. To add a command, add its module's name here.
 COMMANDS = ("status", "switch", "engine", "gui", "known_issues", "diagnose", "verify", "check", "snapshotters",
-            "install_helper", "uninstall_helper")
+            "install_helper", "uninstall_helper", "apply_policy")
 
 
 def _commands(names: tuple[str, ...] = COMMANDS):
@@ -158,6 +161,8 @@ def _main(argv: list[str]) -> int:
         return args.run(args, ctx)
     except SwitchInProgress as exc:
         return _fail(exc, want_json, EXIT_BUSY)
+    except PolicyRefused as exc:
+        return _fail(exc, want_json, EXIT_POLICY)
     except NeedsForce as exc:
         return _fail(exc, want_json, EXIT_NEEDS_FORCE)
     except SwitchInterrupted as exc:

@@ -169,6 +169,8 @@ class StoreFeatures(QObject):
 
     def _usable(self) -> tuple[bool, str]:
         d = self.draft
+        if self.page.locked_by:
+            return False, "Set by your administrator."
         if self.desktop:
             return False, "Docker Desktop chooses its own snapshotter."
         if d.data is None:

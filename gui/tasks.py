@@ -363,7 +363,10 @@ class BackendTasks(QObject):
                 outcome.settings_saved = True
                 messages.append(f"Kubernetes {'enabled' if request.kubernetes else 'disabled'} in storeswitch's settings.")
             if request.content is not None and request.store is not None:
+                from backend.policy import load_policy
                 from backend.switch import SwitchTransaction
+
+                load_policy().enforce(request.store, request.snapshotter)  # the policy may have changed since it was shown
 
                 if request.restart:
                     result = SwitchTransaction(target, profile).run(

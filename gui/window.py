@@ -187,6 +187,9 @@ class SettingsWindow(TargetSwitching, QWidget):
 
             page = self.experimental = ExperimentalPage(draft)
             self.features = StoreFeatures(page, draft, tasks, self)
+            from gui.policy_lock import PolicyLock
+
+            self.policy_lock = PolicyLock(page, draft, self.profile, self.features, self)
         else:
             from gui.diagnostics_panel import DiagnosticsPanel
             from gui.pages.troubleshoot import TroubleshootPage

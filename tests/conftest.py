@@ -55,6 +55,7 @@ def isolated_environment(tmp_path, monkeypatch):
     # auto-detection must not find the machine's real engine: the default socket is a missing file
     monkeypatch.setenv("STORESWITCH_SYSTEM_HOST", f"unix://{home / 'no-system-engine.sock'}")
     monkeypatch.setenv("STORESWITCH_PROFILE", str(tmp_path / "profile"))
+    monkeypatch.setenv("STORESWITCH_POLICY", str(home / "no-policy.toml"))  # never the machine's /etc/storeswitch
     for var in ("DOCKER_HOST", "DOCKER_CONTEXT", "STORESWITCH_TARGET", "STORESWITCH_FAULT_KILL_AFTER",
                 "STORESWITCH_SYSTEM_CONFIG", "STORESWITCH_RESTART_CMD", "STORESWITCH_STOP_CMD", "STORESWITCH_DESKTOP_DIR"):
         monkeypatch.delenv(var, raising=False)

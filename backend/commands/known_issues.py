@@ -83,7 +83,8 @@ def facts_text(facts_used: dict[str, Any]) -> str:
 
 
 # --- used by `storeswitch switch` ---------------------------------------------------------------
-def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = None) -> tuple[dict[str, Any], int | None]:
+def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = None,
+              force_refusal: str | None = None) -> tuple[dict[str, Any], int | None]:
     """Print the issues that will apply after switching to *to*; refuse a blocker unless *force*.
 
     Returns the JSON part for the switch's output and, when refused, the exit code. A catalog that
@@ -91,9 +92,10 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     enforced otherwise. A switch that changes nothing (the config
     and the running engine are already on *to*) is never refused. *facts_out*, when given, gets
     the facts the check learned (``live_store``: ``"classic"``, ``"containerd"``, or
-    :data:`backend.known_issues.UNKNOWN` when the engine did not answer).
+    :data:`backend.known_issues.UNKNOWN` when the engine did not answer). *force_refusal*: why the
+    administrator's policy does not let *force* override a blocker (refused with exit 5 then).
     """
-    from backend.cli import EXIT_BLOCKED, EXIT_NEEDS_FORCE
+    from backend.cli import EXIT_BLOCKED, EXIT_NEEDS_FORCE, EXIT_POLICY
 
     result = assess(ctx.target, ctx.profile, to)
     if facts_out is not None:
@@ -101,6 +103,8 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}
     if result.catalog_error:
         part["known_issues_error"] = result.unavailable_message
+        if force and force_refusal and not _already_on(ctx.target, to):  # the policy forbids switching unchecked
+            return part, _refuse(ctx, f"{result.unavailable_message}; {force_refusal}", "PolicyRefused", EXIT_POLICY, part)
         if force or _already_on(ctx.target, to):
             print(f"storeswitch: {safe_text(result.unavailable_message)}" + (" (--force: switching anyway)" if force else ""),
                   file=sys.stderr)
@@ -114,6 +118,8 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
         for ev in result.shown:
             print("  " + "\n  ".join(issue_lines(ev)))
     blockers = result.blockers
+    if blockers and force and force_refusal and not _already_on(ctx.target, to):
+        return part, _refuse(ctx, force_refusal, "PolicyRefused", EXIT_POLICY, part)
     if not blockers or force or _already_on(ctx.target, to):
         if blockers and force and not ctx.json:
             print(f"  --force: switching despite {', '.join(ev.id for ev in blockers)}.", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""``storeswitch status [--json]``: configured vs live store, engine, both stores' roots."""
+"""``storeswitch status [--json]``: configured vs live store, engine, both stores' roots, the administrator's policy."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ def add_parser(sub) -> None:
 
 
 def run(args, ctx) -> int:
+    from backend.policy import describe_policy, load_policy
+
     status = gather_status(ctx.target, ctx.profile, ctx.recovered)
-    ctx.emit(status.as_dict(), describe(status))
+    policy = load_policy()
+    ctx.emit({**status.as_dict(), "policy": policy.as_dict()}, describe(status) + describe_policy(policy))
     return 0

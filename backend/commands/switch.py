@@ -2,7 +2,8 @@
 
 Before switching, the known issues that will apply are printed; a blocker refuses the switch
 (exit 4) unless ``--force``, and so does (exit 6) a catalog that cannot be loaded, or daemon.json
-edits the running engine never started with. The running containers the restart will stop are
+edits the running engine never started with. The administrator's policy (:mod:`backend.policy`)
+may refuse it (exit 5). The running containers the restart will stop are
 named with their restart policies. SIGINT/SIGTERM during the switch end it safely
 (:mod:`backend.interrupts`): rolled back before the engine stops, finished after; exit 130.
 """
@@ -42,6 +43,9 @@ def run(args, ctx) -> int:
     if args.snapshotter and args.store != Store.CONTAINERD.value:
         print("storeswitch: --snapshotter applies to the containerd store only", file=sys.stderr)
         return 2
+    from backend.commands.apply_policy import policy_gate
+
+    policy = policy_gate(ctx, Store(args.store), args.snapshotter)  # exit 5 when the administrator's policy refuses
     tx = SwitchTransaction(ctx.target, ctx.profile)
     # A second switch says so at once, before any preflight output. The lock is then kept until
     # the switch ends, so the live store the known-issue check reads is as current as the one
@@ -57,7 +61,8 @@ def run(args, ctx) -> int:
         from backend.commands import known_issues
 
         seen: dict = {}
-        issues, refused = known_issues.preflight(ctx, Store(args.store), args.force, facts_out=seen)
+        issues, refused = known_issues.preflight(ctx, Store(args.store), args.force, facts_out=seen,
+                                                 force_refusal=policy.force_refusal())
         if refused is not None:
             return refused
         running = seen.get("live_store")

@@ -4,7 +4,9 @@ The scene: an isolated managed engine running the classic store with a few image
 containers and a Wasm runtime configured, and a daemon.json that already asks for the containerd
 store (saved with ``--no-restart``), so one picture shows the status line's "restart pending",
 what a switch would hide and show (both stores, read from disk), the snapshotter choice and the
-known issues of the containerd store. Every tab at 1280x800 and at 900x600.
+known issues of the containerd store. Every tab at 1280x800 and at 900x600. Then the Experimental
+tab once more with an administrator's policy locking the containerd store
+(``experimental-locked-*.png``: the disabled checkbox and "Set by your administrator").
 
     sudo .venv/bin/python docs/screenshots/make_screenshots.py
 """
@@ -59,6 +61,12 @@ def main() -> int:
                 out = HERE / f"{tab}-{size}.png"
                 subprocess.run([GUI, "--profile", str(root), "--screenshot", str(out), "--tab", tab, "--size", size],
                                check=True, env=env)
+        policy = root / "policy.toml"  # under the root-owned profile: a place only root can write
+        policy.write_text('schema_version = 1\nstore = "containerd"\nlocked = true\n'
+                          'message = "All developer machines use the containerd image store. Questions: #platform-help."\n')
+        for size in SIZES:
+            subprocess.run([GUI, "--profile", str(root), "--screenshot", str(HERE / f"experimental-locked-{size}.png"),
+                            "--tab", "experimental", "--size", size], check=True, env=dict(env, STORESWITCH_POLICY=str(policy)))
     finally:
         target.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -148,6 +148,13 @@ class ExperimentalPage(SettingsPage):
         self.checkbox.setAccessibleName(USE_CONTAINERD.accessible_name)
         self.checkbox.setAccessibleDescription(USE_CONTAINERD.help)
         self.add(self.checkbox)
+        self.policy_box = Notice("info", badge="ADMIN", name="policyNoticeBox")  # gui.policy_lock fills it
+        self.policy_notice = self.policy_box.text
+        self.policy_notice.setObjectName("policyNotice")
+        self.policy_notice.setAccessibleName("Set by your administrator")
+        self.policy_box.setVisible(False)
+        self.add(self.policy_box)
+        self.locked_by: str | None = None  # why the store may not be chosen here (the administrator's policy)
         self.options = QWidget()
         self.options.setObjectName("storeOptions")
         self.options_box = QVBoxLayout(self.options)
@@ -224,9 +231,11 @@ class ExperimentalPage(SettingsPage):
             self.checkbox.blockSignals(True)
             self.checkbox.setChecked(store is Store.CONTAINERD)
             self.checkbox.blockSignals(False)
-        usable = store is not None and not self._busy
+        usable = store is not None and not self._busy and not self.locked_by
         self.checkbox.setEnabled(usable)
-        if store is None:
+        if self.locked_by:
+            self.checkbox.setToolTip(self.locked_by)
+        elif store is None:
             self.checkbox.setToolTip(f"daemon.json has an error ({self.draft.problem}); fix it in the Docker Engine tab")
         else:
             self.checkbox.setToolTip(USE_CONTAINERD.help)
@@ -250,6 +259,15 @@ class ExperimentalPage(SettingsPage):
         parts += [f"<br><small>Note: {html.escape(note)}</small>" for note in notes or []]
         self.store_state.setText(" ".join(parts))
         self.store_state.setAccessibleDescription(self.store_state.text())
+
+    def show_policy(self, rich_text: str, locked_by: str | None, kind: str = "info") -> None:
+        """The administrator's policy under the checkbox ("" hides it); *locked_by* disables the box."""
+        self.locked_by = locked_by
+        self.policy_box.set_kind(kind)
+        self.policy_box.set_text(rich_text)
+        self.policy_notice.setAccessibleDescription(rich_text)
+        self.policy_box.setVisible(bool(rich_text))
+        self.refresh()
 
     # --- seams for other features -------------------------------------------------------
     def add_store_option(self, widget: QWidget) -> None:

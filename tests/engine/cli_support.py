@@ -45,7 +45,8 @@ class CliEngine:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("DOCKER_", "XDG_")) and k not in ("STORESWITCH_PROFILE", "STORESWITCH_TARGET",
                                                                         "STORESWITCH_FAULT_KILL_AFTER")}
-        env.update(HOME=str(home), DOCKER_CONFIG=str(home / ".docker"), STORESWITCH_ENGINE_DIR=str(ENGINE_DIR))
+        env.update(HOME=str(home), DOCKER_CONFIG=str(home / ".docker"), STORESWITCH_ENGINE_DIR=str(ENGINE_DIR),
+                   STORESWITCH_POLICY=str(root / "no-policy.toml"))  # never the machine's /etc/storeswitch/policy.toml
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             env[var] = str(home / var.lower())
         return cls(root, Profile.from_dir(root / "p"), env)
