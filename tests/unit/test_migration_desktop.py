@@ -46,7 +46,7 @@ def test_legacy_step_renames_only_the_keys_storeswitch_uses():
     before = load(FIXTURES / "4.34" / LEGACY_SETTINGS)
     after = upgrade_legacy(before)
     renamed = {k for k in before if k not in after}
-    assert renamed == {"useContainerdSnapshotter", "settingsVersion"}
+    assert renamed == {"useContainerdSnapshotter", "settingsVersion", "kubernetesEnabled"}
     assert after[STORE_KEY] is False and after["SettingsVersion"] == 39
     assert after["memoryMiB"] == 8092  # everything else as it was
 
