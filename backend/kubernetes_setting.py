@@ -92,11 +92,13 @@ class DesktopKubernetesSetting:
 
     def save(self, enabled: bool) -> KubernetesSaved:
         """Turn Docker Desktop's Kubernetes on or off; the message says which way it went and why."""
-        from backend.targets.desktop_api import KUBERNETES_SETTING, SettingsAPIError
+        from backend.targets.desktop_api import KUBERNETES_SETTING, SettingLocked, SettingsAPIError
 
         word = "on" if enabled else "off"
         try:
             endpoint = self.target.settings_api().set(KUBERNETES_SETTING, bool(enabled))
+        except SettingLocked as exc:
+            raise ConfigError(str(exc)) from exc
         except SettingsAPIError as exc:
             config = self.target.read_config()  # raises ConfigError for a file it cannot parse: never written
             new = config.with_kubernetes(bool(enabled))

@@ -56,6 +56,10 @@ class SettingsAPIError(StoreswitchError):
     """Docker Desktop's settings API is not there, refused, or could not take the setting."""
 
 
+class SettingLocked(SettingsAPIError):
+    """The setting is locked by an administrator: neither the API nor the file may change it."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One socket and the protocol spoken on it."""
@@ -203,7 +207,10 @@ class DesktopSettingsAPI:
         endpoint, settings = self.read()
         old, locked = lookup(settings, path)
         if locked:
-            raise SettingsAPIError(f"{'.'.join(path)} is locked by your administrator (Settings Management)")
+            raise SettingLocked(
+                f"Docker Desktop's setting {'.'.join(path)} is locked by your administrator (Settings Management); "
+                "nothing was changed. Ask your administrator to change it."
+            )
         if old == value:
             return endpoint
         body = for_writing(with_value(settings, path, value), endpoint.protocol)
