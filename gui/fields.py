@@ -49,6 +49,20 @@ ENABLE_KUBERNETES = Field(
     needs_restart=False,
 )
 
+DESKTOP_KUBERNETES = Field(
+    key="KubernetesEnabled",
+    label="Enable Kubernetes",
+    help=(
+        "Docker Desktop's own Kubernetes: this box is Docker Desktop's setting, the same as Settings > "
+        "Kubernetes in Docker Desktop. Its Kubernetes does not work with the containerd image store (see "
+        "the known issues). Apply changes it through Docker Desktop's settings API when Docker Desktop "
+        "runs, which applies it itself; otherwise in its settings file, applied when Docker Desktop restarts."
+    ),
+    accessible_name="Enable Kubernetes",
+    stored_in="settings-store.json",
+    needs_restart=False,
+)
+
 DAEMON_JSON = Field(
     key="daemon.json",
     label="Docker daemon configuration (daemon.json)",

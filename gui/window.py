@@ -130,6 +130,9 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.live_driver: str | None = None
 
         self.draft = SettingsDraft(target.config_path, profile.settings_path, self, read_config=target.read_config)
+        from backend.kubernetes_setting import kubernetes_setting  # here: not on the import path of first paint's modules
+
+        self.draft.kubernetes_source = kubernetes_setting(target, profile.settings_path)
         self.draft.load()
         self.tasks = BackendTasks(target, profile, self, dockerd=dockerd)
         self.checks = IssueChecks()
