@@ -208,6 +208,9 @@ def inspect_stores(
     *progress* may be called from a worker thread (a Qt signal's ``emit`` is fine). *listing*:
     the engine's lists when the caller asked for them already (:class:`EngineListing`).
     """
+    own = getattr(target, "inspect_stores", None)  # a target whose stores are not on this host (Docker Desktop)
+    if callable(own):
+        return own(info, use_engine=use_engine, sizes=sizes, progress=progress, listing=listing)
     if info is None and use_engine:
         progress("engine", "Asking the engine…")
         try:

@@ -440,6 +440,12 @@ class DesktopTarget:
             Store.CONTAINERD: StoreRoots(Store.CONTAINERD, (Path("/var/lib/containerd"), data_root / "containerd"), note),
         }
 
+    def inspect_stores(self, info: dict | None, **options: Any) -> dict:
+        """Both stores where they are, inside the VM (:mod:`backend.targets.desktop_inspect`)."""
+        from backend.targets.desktop_inspect import inspect_desktop_stores
+
+        return inspect_desktop_stores(self, info, **options)
+
     def log_tail(self, lines: int = 50) -> str:
         return ""
 
