@@ -74,6 +74,7 @@ class Status:
     recovered: str | None = None
     storage_driver: str | None = None  # daemon.json storage-driver (the snapshotter on containerd)
     wasm_runtimes: list[str] = field(default_factory=list)  # daemon.json runtimes and /info Runtimes
+    desktop: dict[str, Any] | None = None  # Docker Desktop only: settings API or file, its Kubernetes
 
     @property
     def pending_restart(self) -> bool:
@@ -98,6 +99,7 @@ class Status:
             "storage_driver": self.storage_driver,
             "store_phrase": self.engine.store_phrase,
             "wasm_runtimes": self.wasm_runtimes,
+            "desktop": self.desktop,
         }
 
 
@@ -165,6 +167,7 @@ def gather_status(
         recovered=recovered,
         storage_driver=config_data.get("storage-driver") if isinstance(config_data.get("storage-driver"), str) else None,
         wasm_runtimes=wasm_runtimes(config_data.get("runtimes"), engine.info.get("Runtimes")),
+        desktop=target.desktop_status() if callable(getattr(target, "desktop_status", None)) else None,
     )
 
 
@@ -199,7 +202,16 @@ def describe(status: Status) -> list[str]:
     if status.pending_restart:
         lines.append("             restart pending: the config and the running engine disagree")
     for name, store in status.stores.items():
-        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}")
+        notes = f" ({'; '.join(store['notes'])})" if store.get("notes") else ""
+        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}{notes}")
+    if status.desktop:
+        d = status.desktop
+        lines.append(f"changes:     go to {d['changes_go_to']}")
+        if not d["settings_api"]:
+            lines.append(f"             ({d['settings_api_reason']})")
+        if d.get("kubernetes_enabled") is not None:
+            mode = f", mode {d['kubernetes_mode']}" if d.get("kubernetes_mode") else ""
+            lines.append(f"kubernetes:  {'on' if d['kubernetes_enabled'] else 'off'} (Docker Desktop's own setting{mode})")
     if status.recovered:
         lines.append(f"recovered:   {status.recovered}")
     return lines

@@ -301,6 +301,26 @@ class DesktopTarget:
                 self._api = (False, str(exc))
         return self._api
 
+    def desktop_status(self) -> dict[str, Any]:
+        """For ``status``: how a change reaches Docker Desktop now, and its Kubernetes setting (asked afresh)."""
+        from backend.targets.desktop_api import STORE_SETTING, SettingsAPIError
+
+        out: dict[str, Any] = {"settings_api": False, "settings_api_reason": "", "changes_go_to": ""}
+        try:
+            _, locked, endpoint = self.settings_api().get(STORE_SETTING)
+            out["settings_api"] = not locked
+            out["settings_api_reason"] = endpoint.describe() + (" (the image store is locked by your administrator)" if locked else "")
+        except SettingsAPIError as exc:
+            out["settings_api_reason"] = str(exc)
+        out["changes_go_to"] = (f"{out['settings_api_reason']}: Docker Desktop applies them itself" if out["settings_api"]
+                                else f"{self.config_path.name}: Docker Desktop applies them when it restarts (restart pending)")
+        try:
+            config = DesktopSettings.load(self.config_path)
+            out["kubernetes_enabled"], out["kubernetes_mode"] = config.kubernetes_enabled, config.kubernetes_mode
+        except ConfigError:
+            out["kubernetes_enabled"], out["kubernetes_mode"] = None, None
+        return out
+
     def _store_via_api(self, store: Store) -> str | None:
         """Ask Docker Desktop for *store* through its API; None when a switch must not (``--no-restart``)."""
         from backend.targets.desktop_api import STORE_SETTING, SettingsAPIError

@@ -169,3 +169,36 @@ def test_other_targets_keep_storeswitchs_own_setting(tmp_path):
     assert setting.save(True).channel == "storeswitch settings"
     assert setting.load().enabled is True
     assert STORE_SETTING == ("desktop", "useContainerdSnapshotter")
+
+
+def test_status_says_which_way_changes_go(desk, capsys, monkeypatch, tmp_path):
+    from backend.cli import main
+
+    monkeypatch.setenv("STORESWITCH_DESKTOP_DIR", str(desk))
+    argv = ["--profile", str(tmp_path / "p"), "--target", "desktop", "status", "--json"]
+    main(argv)
+    desktop = json.loads(capsys.readouterr().out)["desktop"]
+    assert desktop["settings_api"] is False and "no socket at" in desktop["settings_api_reason"]
+    assert desktop["changes_go_to"].startswith("settings-store.json: Docker Desktop applies them when it restarts")
+    assert (desktop["kubernetes_enabled"], desktop["kubernetes_mode"]) == (True, "kind")
+    with StandInDesktop(desk, 1, desk / "settings-store.json"):
+        main(argv)
+        desktop = json.loads(capsys.readouterr().out)["desktop"]
+    assert desktop["settings_api"] is True
+    assert desktop["changes_go_to"] == "Docker Desktop's settings API (backend.native.sock, /settings): Docker Desktop applies them itself"
+
+
+def test_switch_output_names_the_way_it_went(desk, capsys, monkeypatch, tmp_path):
+    from backend.cli import main
+
+    monkeypatch.setenv("STORESWITCH_DESKTOP_DIR", str(desk))
+    code = main(["--profile", str(tmp_path / "p"), "--target", "desktop", "switch", "classic", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["outcome"] == "unchanged" and out["settings_channel"] is None  # nothing written
+    data = file_data(desk)
+    data["UseContainerdSnapshotter"], data["KubernetesEnabled"] = True, False
+    (desk / "settings-store.json").write_text(json.dumps(data, indent=2) + "\n")
+    code = main(["--profile", str(tmp_path / "p"), "--target", "desktop", "switch", "classic", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["outcome"] == "saved"
+    assert out["settings_channel"].startswith("settings-store.json (Docker Desktop reads it when it restarts)")
