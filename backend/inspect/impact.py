@@ -39,7 +39,11 @@ def impact_sentence(inventories: dict[Store, StoreInventory], live_store: Store 
     """
     unread = [inv for inv in inventories.values() if not inv.readable]
     inventories = {s: inv for s, inv in inventories.items() if inv.readable}
-    out_of_reach = " ".join(f"The {inv.store.title} is {inv.notes[0] if inv.notes else 'not readable from here'}." for inv in unread)
+    notes = [inv.notes[0] if inv.notes else "not readable from here" for inv in unread]
+    if len(unread) > 1 and len(set(notes)) == 1:
+        out_of_reach = f"The {' and the '.join(inv.store.title for inv in unread)} are {notes[0]}."
+    else:
+        out_of_reach = " ".join(f"The {inv.store.title} is {note}." for inv, note in zip(unread, notes))
     text = _sentence(inventories, live_store, store_after, {inv.store for inv in unread})
     return " ".join(t for t in (text, out_of_reach) if t)
 

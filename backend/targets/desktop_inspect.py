@@ -26,7 +26,7 @@ from backend.stores import Store, StoreRoots, live_store
 
 IN_VM = "inside Docker Desktop's VM"
 HIDDEN_NOTE = f"{IN_VM}: it cannot be read from the host; its images and containers show again after a switch to it"
-STOPPED_NOTE = f"{IN_VM}, and Docker Desktop's engine does not answer: it cannot be read from the host"
+STOPPED_NOTE = f"{IN_VM}, whose engine does not answer: not readable from the host"
 SIZE_NOTE = "its size is the engine's own count (/system/df), not a walk of host files"
 
 Progress = Callable[[str, str], None]

@@ -43,6 +43,9 @@ class KubernetesPage(SettingsPage):
         self.add(self.mode)
         self.locked = label("", "help", name="kubernetesLockedLabel")
         self.add(self.locked)
+        self.channel = label("", "help", name="kubernetesApplyPath")
+        self.channel.setVisible(False)
+        self.add(self.channel)
         self.finish()
         self.checkbox.toggled.connect(draft.set_kubernetes)
         draft.changed.connect(self.refresh)
@@ -60,13 +63,14 @@ class KubernetesPage(SettingsPage):
         self.help_text.setText(field.help)
         self.checkbox.setAccessibleDescription(field.help)
         where = state.where if state is not None else ""
-        self.source.setText(f"<b>{'Docker Desktop' if desktop else 'storeswitch'}:</b> {escape(where, quote=False)}" if where else "")
+        self.source.setText(f"<b>Setting:</b> {escape(where, quote=False)}" if where else "")
         self.source.setAccessibleName(where)
         self.mode.setVisible(desktop)
         if desktop:
             mode = state.mode or "not set in the file (Docker Desktop's default)"
             self.mode.setText(f"<b>Kubernetes mode:</b> {escape(mode, quote=False)} (Docker Desktop's KubernetesMode)"
-                              + (" · `kind load docker-image` has a known issue with the containerd store" if state.mode == "kind" else ""))
+                              + (" · <i>kind load docker-image</i> fails on the containerd store (see the known issues)"
+                                 if state.mode == "kind" else ""))
             self.mode.setAccessibleName(f"Kubernetes mode: {mode}")
         locked = bool(state is not None and state.locked)
         self.locked.setVisible(locked)
@@ -78,6 +82,17 @@ class KubernetesPage(SettingsPage):
             whose = "Docker Desktop's settings" if desktop else "storeswitch's settings"
             self.error.set_text(f"<b>{whose} cannot be read</b><br>{escape(error, quote=False)}")
         self.checkbox.setEnabled(not error and not locked and not getattr(self, "_busy", False))
+
+    def show_channel(self, desktop: dict | None) -> None:
+        """Docker Desktop only: where Apply sends the change now (its settings API, or its file), from the status."""
+        self.channel.setVisible(bool(desktop))
+        if desktop:
+            text = f"Apply sends a change to {desktop['changes_go_to']}."
+            if not desktop.get("settings_api"):
+                reason = str(desktop.get("settings_api_reason", "")).removeprefix("Docker Desktop's settings API is not available: ")
+                text += f" Its settings API was not used: {reason}."
+            self.channel.setText(escape(text, quote=False))
+            self.channel.setAccessibleName(text)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy

@@ -51,6 +51,8 @@ def test_the_tab_shows_desktops_setting_and_mode_and_the_blocker_follows_it(make
     box = find(w, "enableKubernetesCheckbox", QCheckBox)
     assert box.isChecked() and box.isEnabled()
     assert f"Docker Desktop's own setting (KubernetesEnabled in {desk / 'settings-store.json'})" in find(w, "kubernetesSettingSource").text()
+    qtbot.waitUntil(lambda: "settings-store.json: Docker Desktop applies them when it restarts" in find(w, "kubernetesApplyPath").text(),
+                    timeout=10_000)
     mode = find(w, "kubernetesModeLabel")
     assert not mode.isHidden() and "kind" in mode.text()
     find(w, "useContainerdCheckbox").setChecked(True)

@@ -100,6 +100,6 @@ def test_diagnose_with_desktop_stopped_gives_no_host_figures_for_its_stores(desk
         assert store["readable"] is False and store["bytes"] is None and store["roots"] == [] and store["image_count"] == 0
         assert "inside Docker Desktop's VM" in store["notes"][0]
     text = "\n".join(describe_report(report))
-    assert "classic store:     configured; inside Docker Desktop's VM" in text
+    assert "classic store:     configured; inside Docker Desktop's VM, whose engine does not answer" in text
     assert "on disk" not in text and "roots:" not in text
     assert len(report["disk"]) == 1 and str(profile.data_dir).startswith(report["disk"][0]["path"])  # storeswitch's own files only
