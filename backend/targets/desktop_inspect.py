@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from backend.errors import EngineError
-from backend.inspect.inventory import inventory_from_lists
+from backend.inspect.inventory import ask_info, inventory_from_lists
 from backend.inspect.model import StoreInventory
 from backend.stores import Store, StoreRoots, live_store
 
@@ -57,12 +57,7 @@ def inspect_desktop_stores(
 ) -> dict[Store, StoreInventory]:
     """Both stores of Docker Desktop: the live one through its engine, the hidden one said to be out of reach."""
     if info is None and use_engine:
-        progress("engine", "Asking Docker Desktop's engine…")
-        try:
-            with target.client(timeout=10) as client:
-                info = client.info()
-        except EngineError:
-            info = None
+        info = ask_info(target, progress, "Asking Docker Desktop's engine…")
     if info is None or not use_engine:
         progress("done", "Docker Desktop's stores are inside its VM.")
         return {store: unreadable(store, STOPPED_NOTE) for store in Store}
