@@ -416,8 +416,12 @@ class DesktopTarget:
             return
         able, why = self.cli_restart()
         if not able:
-            refused = f"its settings API refused the change ({self._api_refusal}), and " if self._api_refusal else ""
-            raise EngineError(f"Docker Desktop cannot be restarted from here: {refused}{why}")
+            if self._api_refusal:
+                why = f"its settings API refused the change ({self._api_refusal}), and {why}"
+            elif self._api is not None and self._api[0]:
+                why = (f"its settings API takes the image store alone, the other changes to {self.config_path.name} "
+                       f"need Docker Desktop restarted, and {why}")
+            raise EngineError(f"Docker Desktop cannot be restarted from here: {why}")
         try:
             proc = subprocess.run(
                 [self.docker_cli, "desktop", "restart"],
