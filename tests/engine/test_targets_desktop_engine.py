@@ -166,3 +166,23 @@ def test_diagnose_reads_the_live_store_through_the_engine_and_says_the_hidden_on
     assert "containerd store:  hidden; inside Docker Desktop's VM: it cannot be read from the host" in text
     assert "roots:" not in text and "on disk" not in text
     assert "cannot be read from the host" in report["switch_impact"]
+
+
+def test_a_refused_api_falls_back_to_the_file_and_desktops_own_restart(desktop, engine_profile):
+    """The settings API answers but refuses the POST: the file is written and `docker desktop restart` applies it."""
+    target, _ = desktop
+    sockets = Path(tempfile.mkdtemp(prefix="ssr-", dir="/tmp"))
+    target.api_dir = sockets
+    settings = target.config_path
+    try:
+        with StandInDesktop(sockets, 2, settings, refuse_post=503) as server:
+            result = SwitchTransaction(target, engine_profile).run(Store.CONTAINERD)
+            assert server.posts  # it was asked first
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    assert result.outcome == "switched", result.message
+    assert target.last_channel.startswith("settings-store.json (Docker Desktop reads it when it restarts)")
+    assert "503" in target.last_channel
+    assert json.loads(settings.read_text())["UseContainerdSnapshotter"] is True
+    with target.client() as c:
+        assert live_store(c.info()) is Store.CONTAINERD

@@ -118,3 +118,13 @@ def test_other_targets_label_storeswitchs_own_setting(make_window, tmp_path):
     w = make_window("--profile", str(tmp_path / "p"), "--target", "managed")
     assert "storeswitch's own setting (no engine reads it)" in find(w, "kubernetesSettingSource").text()
     assert find(w, "kubernetesModeLabel").isHidden()
+
+
+def test_switch_impact_on_desktop_gives_no_host_figures(make_window, tmp_path, desk, qtbot):
+    """Docker Desktop stopped: its stores are inside its VM, so nothing is counted or measured on the host."""
+    place(desk, "4.45-kind", "settings-store.json")
+    w = make_window("--profile", str(tmp_path / "p"), "--target", "desktop")
+    impact = find(w, "switchImpact")
+    qtbot.waitUntil(lambda: "inside Docker Desktop's VM" in impact.text(), timeout=10_000)
+    assert "not readable from the host (inside Docker Desktop's VM)" in impact.text()
+    assert " B" not in impact.text() and "images ·" not in impact.text()  # no counts, no sizes
