@@ -39,8 +39,8 @@ ENABLE_KUBERNETES = Field(
     key="kubernetes_enabled",
     label="Enable Kubernetes",
     help=(
-        "storeswitch starts no cluster. Tick this if you run Kubernetes against this engine (for "
-        "example Docker Desktop's built-in Kubernetes): the known issues then warn you about "
+        "storeswitch starts no cluster, and no engine reads this box. Tick it if you run Kubernetes "
+        "against this engine (kind, minikube, k3d...): the known issues then warn you about "
         "combinations that do not work, such as Kubernetes with the containerd image store. "
         "Saved in storeswitch's settings; no engine restart is needed."
     ),
