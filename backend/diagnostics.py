@@ -229,17 +229,24 @@ def describe_report(report: dict[str, Any]) -> list[str]:
         row("", "a switch is in progress")
     for name, s in r["stores"].items():
         tag = "live" if s["live"] else "hidden" if r["live_store"] else "configured" if s["configured"] else "not configured"
+        if s.get("readable") is False:  # Docker Desktop's stores: inside its VM, no host figures
+            row(f"{name} store:", f"{tag}; {'; '.join(s['notes']) or 'not readable from the host'}")
+            continue
         size = human_bytes(s["bytes"]) if s["bytes"] is not None else "size not measured"
+        where = "on disk" if s["roots"] else "(the engine's figure)" if s["bytes"] is not None else ""
         row(
             f"{name} store:",
             f"{plural(s['image_count'], 'image')}, {plural(s['container_count'], 'container')}, "
-            f"{size} on disk ({tag}; read from {s['source']})",
+            f"{size} {where} ({tag}; read from {s['source']})".replace("  ", " "),
         )
         names = s["image_names"]
         if names:
             more = f" (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
             row("", f"{', '.join(names[:NAMES_SHOWN])}{more}")
-        row("", f"roots: {', '.join(s['roots'])}")
+        if s["roots"]:
+            row("", f"roots: {', '.join(s['roots'])}")
+        else:
+            row("", "; ".join(s["notes"]))
         for err in s["errors"]:
             row("", f"! could not read: {err}")
     if r.get("switch_impact"):

@@ -79,6 +79,7 @@ class Status:
     store_notes: list[str] = field(default_factory=list)  # what may change it at the next start (prior dir, migration)
     # what restarts the engine (system, rootless): {"name", "restart", "reason"}; None for the others
     service_manager: dict[str, Any] | None = None
+    desktop: dict[str, Any] | None = None  # Docker Desktop only: settings API or file, its Kubernetes
 
     @property
     def pending_restart(self) -> bool:
@@ -106,6 +107,7 @@ class Status:
             "store_phrase": self.engine.store_phrase,
             "wasm_runtimes": self.wasm_runtimes,
             "service_manager": self.service_manager,
+            "desktop": self.desktop,
         }
 
 
@@ -179,6 +181,7 @@ def gather_status(
         configured_by=configured_by,
         store_notes=store_notes,
         service_manager=_service_manager(target),
+        desktop=target.desktop_status() if callable(getattr(target, "desktop_status", None)) else None,
     )
 
 
@@ -248,7 +251,16 @@ def describe(status: Status) -> list[str]:
     if status.pending_restart:
         lines.append("             restart pending: the config and the running engine disagree")
     for name, store in status.stores.items():
-        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}")
+        notes = f" ({'; '.join(store['notes'])})" if store.get("notes") else ""
+        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}{notes}")
+    if status.desktop:
+        d = status.desktop
+        lines.append(f"changes:     go to {d['changes_go_to']}")
+        if not d["settings_api"]:
+            lines.append(f"             ({d['settings_api_reason']})")
+        if d.get("kubernetes_enabled") is not None:
+            mode = f", mode {d['kubernetes_mode']}" if d.get("kubernetes_mode") else ""
+            lines.append(f"kubernetes:  {'on' if d['kubernetes_enabled'] else 'off'} (Docker Desktop's own setting{mode})")
     if status.recovered:
         lines.append(f"recovered:   {status.recovered}")
     return lines

@@ -31,6 +31,8 @@ def impact_sentence(impact: StoreImpact, store_after: Store | None) -> str:
 def _figures(inv: Any) -> str:
     from backend.inspect import human_bytes
 
+    if not getattr(inv, "readable", True):
+        return "not readable from the host (inside Docker Desktop's VM)"
     parts = [counted(inv.image_count, "image"), counted(inv.container_count, "container")]
     if inv.bytes is not None:
         parts.append(human_bytes(inv.bytes))

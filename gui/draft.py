@@ -3,7 +3,9 @@
 The Experimental tab's checkbox and the Docker Engine tab's JSON editor edit ONE draft: the
 daemon.json *text*. Ticking the box rewrites ``features.containerd-snapshotter`` in that text;
 typing in the editor changes the text and the box follows what it now asks for. The Kubernetes
-box edits the draft's ``kubernetes_enabled``. Apply writes the draft (the full daemon.json text,
+box edits the draft's ``kubernetes`` (the target's Kubernetes setting, :mod:`backend.kubernetes_setting`:
+Docker Desktop's own ``KubernetesEnabled`` on the desktop target, storeswitch's own setting
+elsewhere; ``kubernetes_source`` says which). Apply writes the draft (the full daemon.json text,
 so keys edited by hand are written too), Discard drops it back to the snapshot.
 
 Why text and not a dict: the editor must keep exactly what the user typed (formatting, key
@@ -33,7 +35,6 @@ from PySide6.QtCore import QObject, Signal
 
 from backend.daemon_config import STORAGE_DRIVER_KEY, DaemonConfig, parse, plan_storage_driver, render
 from backend.errors import ConfigError
-from backend.settings import Settings
 from backend.stores import DEFAULT_SNAPSHOTTER, FEATURE_KEY, Store
 
 EMPTY_CONFIG = "{}\n"
@@ -95,6 +96,8 @@ class SettingsDraft(QObject):
         self.saved_problem: JsonProblem | None = None
         self.saved_kubernetes = False
         self.settings_error: str | None = None
+        self.kubernetes_source: Any = None  # the target's Kubernetes setting; None: storeswitch's own
+        self.kubernetes_state: Any = None  # its KubernetesState as last read (where, mode, locked)
         self.text = EMPTY_CONFIG
         self.kubernetes = False
         self._data: dict[str, Any] | None = {}
@@ -146,12 +149,11 @@ class SettingsDraft(QObject):
                 self.saved_problem = JsonProblem(str(exc))
 
     def _read_settings(self) -> None:
-        try:
-            self.saved_kubernetes = Settings.load(self.settings_path).kubernetes_enabled
-            self.settings_error = None
-        except ConfigError as exc:
-            self.saved_kubernetes = False
-            self.settings_error = str(exc)
+        from backend.kubernetes_setting import OwnKubernetesSetting
+
+        source = self.kubernetes_source or OwnKubernetesSetting(self.settings_path)
+        state = self.kubernetes_state = source.load()
+        self.saved_kubernetes, self.settings_error = state.enabled, state.error
 
     def file_differs(self) -> bool:
         """True when daemon.json on disk no longer holds the snapshot's bytes."""

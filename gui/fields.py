@@ -39,13 +39,27 @@ ENABLE_KUBERNETES = Field(
     key="kubernetes_enabled",
     label="Enable Kubernetes",
     help=(
-        "storeswitch starts no cluster. Tick this if you run Kubernetes against this engine (for "
-        "example Docker Desktop's built-in Kubernetes): the known issues then warn you about "
+        "storeswitch starts no cluster, and no engine reads this box. Tick it if you run Kubernetes "
+        "against this engine (kind, minikube, k3d...): the known issues then warn you about "
         "combinations that do not work, such as Kubernetes with the containerd image store. "
         "Saved in storeswitch's settings; no engine restart is needed."
     ),
     accessible_name="Enable Kubernetes",
     stored_in="settings.json",
+    needs_restart=False,
+)
+
+DESKTOP_KUBERNETES = Field(
+    key="KubernetesEnabled",
+    label="Enable Kubernetes",
+    help=(
+        "Docker Desktop's own Kubernetes: this box is Docker Desktop's setting, the same as Settings > "
+        "Kubernetes in Docker Desktop. Its Kubernetes does not work with the containerd image store (see "
+        "the known issues). Apply changes it through Docker Desktop's settings API when Docker Desktop "
+        "runs, which applies it itself; otherwise in its settings file, applied when Docker Desktop restarts."
+    ),
+    accessible_name="Enable Kubernetes",
+    stored_in="settings-store.json",
     needs_restart=False,
 )
 

@@ -356,12 +356,6 @@ class BackendTasks(QObject):
 
             outcome = ApplyOutcome(message="")
             messages = []
-            if request.kubernetes is not None:
-                settings = Settings.load(profile.settings_path)
-                settings.set("kubernetes_enabled", request.kubernetes)
-                settings.save()
-                outcome.settings_saved = True
-                messages.append(f"Kubernetes {'enabled' if request.kubernetes else 'disabled'} in storeswitch's settings.")
             if request.content is not None and request.store is not None:
                 from backend.policy import load_policy
                 from backend.switch import SwitchTransaction
@@ -380,6 +374,16 @@ class BackendTasks(QObject):
                     progress("save", f"Saving {target.config_path}…")
                     target.read_config().write(request.content)
                     messages.insert(0, f"Saved {target.config_path} (formatting only; no restart needed).")
+            if getattr(target, "last_channel", None) and request.content is not None:
+                messages.append(f"The setting went to {target.last_channel}.")
+            if request.kubernetes is not None:
+                # After the switch: on Docker Desktop both live in one file, and the switch writes
+                # the draft's whole text; the Kubernetes key is then changed in what it wrote.
+                from backend.kubernetes_setting import kubernetes_setting
+
+                saved = kubernetes_setting(target, profile.settings_path).save(request.kubernetes)
+                outcome.settings_saved = True
+                messages.append(saved.message)
             outcome.message = " ".join(messages) or "Nothing to apply."
             return outcome
 

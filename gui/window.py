@@ -130,6 +130,9 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.live_driver: str | None = None
 
         self.draft = SettingsDraft(target.config_path, profile.settings_path, self, read_config=target.read_config)
+        from backend.kubernetes_setting import kubernetes_setting  # here: not on the import path of first paint's modules
+
+        self.draft.kubernetes_source = kubernetes_setting(target, profile.settings_path)
         self.draft.load()
         self.tasks = BackendTasks(target, profile, self, dockerd=dockerd)
         self.checks = IssueChecks()
@@ -181,6 +184,7 @@ class SettingsWindow(TargetSwitching, QWidget):
             from gui.pages.kubernetes import KubernetesPage
 
             page = self.kubernetes = KubernetesPage(draft)
+            page.show_channel(getattr(self.status, "desktop", None))
         elif index == 3:
             from gui.pages.experimental import ExperimentalPage
             from gui.store_features import StoreFeatures
@@ -526,6 +530,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self._show_summary(summary)
         self.general.show_status(report.status, summary)
         self.troubleshoot.show_report(report, summary)
+        if self.kubernetes is not None:
+            self.kubernetes.show_channel(report.status.desktop)
         self.features.engine_changed(report.status)
         if report.recovered:
             self._show_result("info", f"<b>Recovered an interrupted switch.</b> {escape(report.recovered)}")

@@ -10,6 +10,7 @@ first checks run again, recovery included.
 from __future__ import annotations
 
 
+from backend.kubernetes_setting import kubernetes_setting
 from backend.targets.base import Target
 from gui.status_text import CHECKING
 from gui.widgets import escape
@@ -66,6 +67,7 @@ class TargetSwitching:
         self.diagnostics.forget()
         self.general.set_target(target)
         self.docker_engine.set_config_path(target.config_path)
+        self.draft.kubernetes_source = kubernetes_setting(target, self.profile.settings_path)
         self.draft.retarget(target.config_path, target.read_config)
         self.status, self.live, self.live_driver, self._impact = None, None, None, None
         self._impact_in_flight = False

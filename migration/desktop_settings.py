@@ -24,6 +24,17 @@ public keep the old value when it is turned off). ``lastContainerdSnapshotterEna
 ``settings.json`` follows the same camelCase rule but was not seen in a real file, so a writer
 only updates it where the file already has it.
 
+Kubernetes: ``KubernetesEnabled`` (bool: Docker Desktop's own Kubernetes is on;
+``kubernetesEnabled`` in ``settings.json``, as files published with 4.34 and earlier show) and
+``KubernetesMode`` (how Desktop runs it: ``"kubeadm"``, or ``"kind"`` in newer versions; files
+with ``SettingsVersion`` 43 show it). ``KubernetesMode`` came after the file's rename, so it has
+no camelCase spelling to map.
+
+Locked values: where an administrator locks a setting (Settings Management), the file and the
+settings API hold ``{"value": ..., "locked": true}`` instead of the plain value (as published
+files show for ``disableUpdate``). :func:`unwrap` reads either shape; a writer puts a new value
+into ``"value"`` and keeps ``"locked"``, and refuses a locked one.
+
 Pure data and functions, no I/O: ``backend/targets/desktop.py`` does the reading and writing.
 """
 
@@ -41,12 +52,16 @@ FILE_NAMES = (SETTINGS_STORE, LEGACY_SETTINGS)  # the order a reader looks for t
 STORE_KEY = "UseContainerdSnapshotter"
 TIME_KEY = "LastContainerdSnapshotterEnable"
 VERSION_KEY = "SettingsVersion"
+KUBERNETES_KEY = "KubernetesEnabled"
+KUBERNETES_MODE_KEY = "KubernetesMode"
+KIND_MODE = "kind"
 
 # settings.json (<= 4.34) spelling -> settings-store.json spelling, for the keys storeswitch uses.
 LEGACY_RENAMES: tuple[Rename, ...] = (
     Rename("useContainerdSnapshotter", STORE_KEY),
     Rename("lastContainerdSnapshotterEnable", TIME_KEY),
     Rename("settingsVersion", VERSION_KEY),
+    Rename("kubernetesEnabled", KUBERNETES_KEY),
 )
 
 
@@ -98,3 +113,17 @@ def upgrade_legacy(data: dict[str, Any]) -> dict[str, Any]:
     would miss and then report the wrong store.
     """
     return LEGACY_FORMAT.to_current(data)
+
+
+def unwrap(value: Any) -> tuple[Any, bool]:
+    """``(value, locked)`` of a setting in either shape: plain, or ``{"value": ..., "locked": ...}``."""
+    if isinstance(value, dict) and "value" in value and set(value) <= {"value", "locked"}:
+        return value["value"], value.get("locked") is True
+    return value, False
+
+
+def rewrap(old: Any, new: Any) -> Any:
+    """*new* in the shape *old* had: inside ``{"value": ..., "locked": ...}`` when it was one."""
+    if isinstance(old, dict) and "value" in old and set(old) <= {"value", "locked"}:
+        return {**old, "value": new}
+    return new

@@ -83,5 +83,7 @@ def run(args, ctx) -> int:
 
         raise SwitchInterrupted(f"interrupted, but the switch had stopped the engine, so it finished first: {result.message}")
     human = result.message[0].upper() + result.message[1:] + (f" (Driver {result.driver})" if result.driver else "")
-    ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note}, human)
+    channel = getattr(ctx.target, "last_channel", None)  # Docker Desktop: its settings API, or its file
+    human += f"\nThe setting went to {channel}." if channel else ""
+    ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note, "settings_channel": channel}, human)
     return 0

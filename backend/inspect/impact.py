@@ -37,6 +37,19 @@ def impact_sentence(inventories: dict[Store, StoreInventory], live_store: Store 
     *live_store* is the store the engine runs now (the configured one when the engine is down);
     None when unknown, in which case the sentence describes both stores without predicting.
     """
+    unread = [inv for inv in inventories.values() if not inv.readable]
+    inventories = {s: inv for s, inv in inventories.items() if inv.readable}
+    notes = [inv.notes[0] if inv.notes else "not readable from here" for inv in unread]
+    if len(unread) > 1 and len(set(notes)) == 1:
+        out_of_reach = f"The {' and the '.join(inv.store.title for inv in unread)} are {notes[0]}."
+    else:
+        out_of_reach = " ".join(f"The {inv.store.title} is {note}." for inv, note in zip(unread, notes))
+    text = _sentence(inventories, live_store, store_after, {inv.store for inv in unread})
+    return " ".join(t for t in (text, out_of_reach) if t)
+
+
+def _sentence(inventories: dict[Store, StoreInventory], live_store: Store | None, store_after: Store,
+              unread: set[Store] = frozenset()) -> str:
     after = inventories.get(store_after)
     before = inventories.get(live_store) if live_store is not None else None
     if live_store is None:
@@ -45,7 +58,7 @@ def impact_sentence(inventories: dict[Store, StoreInventory], live_store: Store 
         for inv in (other, after):
             if inv is not None:
                 parts.append(f"The {inv.store.title} holds {_contents(inv)}{_size(inv)}.")
-        return " ".join(parts) or "The contents of the stores are not known yet."
+        return " ".join(parts) or ("" if unread else "The contents of the stores are not known yet.")
     if live_store is store_after:
         first = f"The engine already uses the {store_after.title}; nothing will be hidden."
         other = inventories.get(store_after.other)
@@ -55,13 +68,17 @@ def impact_sentence(inventories: dict[Store, StoreInventory], live_store: Store 
             return f"{first} The {other.store.title} is empty."
         return f"{first} The {other.store.title} holds {_contents(other)}{_size(other)}, hidden while it is not in use."
     sentences = []
-    if before is None:
+    if before is None and live_store in unread:
+        pass  # said after this sentence: where it is
+    elif before is None:
         sentences.append(f"The contents of the {live_store.title} are not known; nothing in it is deleted by a switch.")
     elif _empty(before):
         sentences.append(f"The {live_store.title} holds no images or containers; nothing will be hidden.")
     else:
         sentences.append(f"{_contents(before)}{_size(before)} in the {live_store.title} will be hidden, not deleted.")
-    if after is None:
+    if after is None and store_after in unread:
+        pass
+    elif after is None:
         sentences.append(f"The contents of the {store_after.title} are not known yet.")
     elif _empty(after):
         sentences.append(f"The {store_after.title} is empty: you will start with no images.")
@@ -71,4 +88,4 @@ def impact_sentence(inventories: dict[Store, StoreInventory], live_store: Store 
     if unreadable:
         sentences.append(f"Some files of the {' and the '.join(unreadable)} could not be read: the figures may be low.")
     text = " ".join(sentences)
-    return text[0].upper() + text[1:]
+    return text[:1].upper() + text[1:]

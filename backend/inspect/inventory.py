@@ -209,6 +209,16 @@ def _list_live(
         return None, f"the engine did not list the live store ({exc}); figures read from disk"
 
 
+def ask_info(target: Target, progress: Progress, sentence: str = "Asking the engine…") -> dict[str, Any] | None:
+    """The engine's ``/info``, or None when it does not answer."""
+    progress("engine", sentence)
+    try:
+        with target.client(timeout=10) as client:
+            return client.info()
+    except EngineError:
+        return None
+
+
 def inspect_stores(
     target: Target,
     info: dict[str, Any] | None = None,
@@ -226,13 +236,11 @@ def inspect_stores(
     *progress* may be called from a worker thread (a Qt signal's ``emit`` is fine). *listing*:
     the engine's lists when the caller asked for them already (:class:`EngineListing`).
     """
+    own = getattr(target, "inspect_stores", None)  # a target whose stores are not on this host (Docker Desktop)
+    if callable(own):
+        return own(info, use_engine=use_engine, sizes=sizes, progress=progress, listing=listing)
     if info is None and use_engine:
-        progress("engine", "Asking the engine…")
-        try:
-            with target.client(timeout=10) as client:
-                info = client.info()
-        except EngineError:
-            info = None
+        info = ask_info(target, progress)
     roots = target.store_roots(info)
     data_root = data_root_of(roots, info)
     roots = with_classic_driver_on_disk(roots, data_root)

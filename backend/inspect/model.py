@@ -54,6 +54,9 @@ class StoreInventory:
     free_bytes: int | None = None  # free space on the roots' file system(s), for the user
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # False: the store is where storeswitch cannot read it (inside Docker Desktop's VM); its
+    # counts are then not known (not zero), and ``notes`` says why.
+    readable: bool = True
 
     @property
     def image_ids(self) -> set[str]:
@@ -99,6 +102,7 @@ class StoreInventory:
             "containers": [c.as_dict() for c in self.containers],
             "errors": list(self.errors),
             "notes": list(self.notes),
+            "readable": self.readable,
         }
 
 

@@ -124,7 +124,10 @@ FACTS: dict[str, FactSpec] = {
         FactSpec("host_arch", FactKind.ENUM, "CPU architecture of this machine", ARCHES),
         FactSpec("engine_arch", FactKind.ENUM, "CPU architecture the engine runs on (/version Arch)", ARCHES),
         FactSpec("buildx_version", FactKind.VERSION, "the docker CLI's buildx plugin (`docker buildx version`)"),
-        FactSpec("kubernetes_enabled", FactKind.BOOL, "storeswitch's Kubernetes setting"),
+        FactSpec("kubernetes_enabled", FactKind.BOOL,
+                 "Kubernetes is on: Docker Desktop's KubernetesEnabled on the desktop target, storeswitch's own setting elsewhere"),
+        FactSpec("kubernetes_mode", FactKind.ENUM, "Docker Desktop's KubernetesMode (none on other targets)", ("kubeadm", "kind")),
+        FactSpec("kind_in_use", FactKind.BOOL, "Kubernetes runs in kind: Docker Desktop's KubernetesMode is kind, or `kind` is on PATH"),
         FactSpec("registry_mirrors", FactKind.PRESENCE, "daemon.json registry-mirrors"),
         FactSpec("insecure_registries", FactKind.PRESENCE, "daemon.json insecure-registries"),
         FactSpec("userns_remap", FactKind.PRESENCE, "daemon.json userns-remap"),
@@ -418,8 +421,9 @@ def _probe_rest(
     facts["store_after"] = UNKNOWN if store_after is None else _store_value(store_after)
     facts["host_arch"] = probe_host_arch()
     facts["docker_hub_login"] = probe_docker_hub_login()
-    if settings is not None:
-        facts["kubernetes_enabled"] = bool(settings.kubernetes_enabled)
+    from backend.known_issues.kubernetes_facts import kubernetes_facts
+
+    facts.update(kubernetes_facts(target, settings, UNKNOWN))
 
     config = _read_daemon_config(target)
     facts.update(config_facts(config))

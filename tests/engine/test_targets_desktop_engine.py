@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from backend.errors import SwitchError
 from backend.stores import Store, live_store
 from backend.switch import SwitchTransaction
 from backend.targets.desktop import DesktopTarget
+from tests.desktop_standin import StandInDesktop
 
 FIXTURE = Path(__file__).parents[1] / "unit" / "fixtures" / "desktop" / "4.35" / "settings-store.json"
 
@@ -93,3 +96,93 @@ def test_desktop_switch_restarts_verifies_and_rolls_back(desktop, engine_profile
     assert path.read_bytes() == switched_back
     with target.client() as c:
         assert live_store(c.info()) is Store.CLASSIC
+
+
+# --- Docker Desktop's settings API, and its stores inside the VM -------------------------------
+@pytest.fixture
+def desktop_api(engine_profile, tmp_path):
+    """A real engine behind a stand-in of Docker Desktop's backend (tests/desktop_standin.py, a test double).
+
+    When the stand-in's settings API takes ``useContainerdSnapshotter``, it does what Docker
+    Desktop does: it writes its settings file and restarts the VM's engine (here the real isolated
+    dockerd) on that store, in the background, after answering.
+    """
+    engine = ManagedEngine(engine_profile)
+    engine.start()
+    settings_dir = tmp_path / "desktop"
+    settings_dir.mkdir()
+    path = settings_dir / "settings-store.json"
+    shutil.copyfile(FIXTURE.parents[1] / "4.45-kind" / "settings-store.json", path)
+    sockets = Path(tempfile.mkdtemp(prefix="ssa-", dir="/tmp"))
+    restarts: list[threading.Thread] = []
+
+    def restart_on(containerd: bool) -> None:
+        def run() -> None:
+            engine.config_path.write_text(json.dumps({"features": {"containerd-snapshotter": containerd}}))
+            engine.stop()
+            engine.start()
+
+        restarts.append(threading.Thread(target=run))
+        restarts[-1].start()
+
+    with StandInDesktop(sockets, 2, path, on_store=restart_on) as server:
+        target = DesktopTarget(settings_dir, host=engine.host, docker_cli=str(tmp_path / "no-docker"),
+                               start_timeout=90, api_dir=sockets)
+        yield target, server
+    for thread in restarts:
+        thread.join(120)
+    shutil.rmtree(sockets, ignore_errors=True)
+
+
+def test_switch_goes_through_the_settings_api_and_desktop_restarts_its_engine(desktop_api, engine_profile):
+    target, server = desktop_api
+    path = target.config_path
+    # the file's KubernetesEnabled would block; this test is about the API path: Kubernetes off first
+    from backend.kubernetes_setting import DesktopKubernetesSetting
+
+    assert DesktopKubernetesSetting(target).save(False).channel == "settings API"
+    result = SwitchTransaction(target, engine_profile).run(Store.CONTAINERD)
+    assert result.outcome == "switched", result.message
+    assert server.posts[-1]["desktop"]["useContainerdSnapshotter"] is True
+    assert "settings API (backend.sock" in target.last_channel
+    with target.client() as c:
+        assert live_store(c.info()) is Store.CONTAINERD
+    assert json.loads(path.read_text())["UseContainerdSnapshotter"] is True  # Docker Desktop wrote it
+
+
+def test_diagnose_reads_the_live_store_through_the_engine_and_says_the_hidden_one_is_in_the_vm(desktop, engine_profile):
+    from backend.diagnostics import describe_report, gather_report
+
+    target, _ = desktop
+    report = gather_report(target, engine_profile, known_issues=False)
+    live, hidden = report["stores"]["classic"], report["stores"]["containerd"]
+    assert live["live"] and live["readable"] and live["source"] == "engine" and live["roots"] == []
+    assert isinstance(live["bytes"], int)  # the engine's own figure (/system/df), not a host walk
+    assert any("/system/df" in n for n in live["notes"])
+    assert hidden["readable"] is False and hidden["bytes"] is None and hidden["roots"] == []
+    assert "inside Docker Desktop's VM" in hidden["notes"][0] and "cannot be read from the host" in hidden["notes"][0]
+    assert [d["path"] for d in report["disk"]] == [str(engine_profile.data_dir)]  # storeswitch's own files only
+    text = "\n".join(describe_report(report))
+    assert "containerd store:  hidden; inside Docker Desktop's VM: it cannot be read from the host" in text
+    assert "roots:" not in text and "on disk" not in text
+    assert "cannot be read from the host" in report["switch_impact"]
+
+
+def test_a_refused_api_falls_back_to_the_file_and_desktops_own_restart(desktop, engine_profile):
+    """The settings API answers but refuses the POST: the file is written and `docker desktop restart` applies it."""
+    target, _ = desktop
+    sockets = Path(tempfile.mkdtemp(prefix="ssr-", dir="/tmp"))
+    target.api_dir = sockets
+    settings = target.config_path
+    try:
+        with StandInDesktop(sockets, 2, settings, refuse_post=503) as server:
+            result = SwitchTransaction(target, engine_profile).run(Store.CONTAINERD)
+            assert server.posts  # it was asked first
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    assert result.outcome == "switched", result.message
+    assert target.last_channel.startswith("settings-store.json (Docker Desktop reads it when it restarts)")
+    assert "503" in target.last_channel
+    assert json.loads(settings.read_text())["UseContainerdSnapshotter"] is True
+    with target.client() as c:
+        assert live_store(c.info()) is Store.CONTAINERD

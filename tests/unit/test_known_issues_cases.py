@@ -25,6 +25,8 @@ BASE = {
     "engine_arch": "amd64",
     "buildx_version": Version("0.13.1"),
     "kubernetes_enabled": False,
+    "kubernetes_mode": None,
+    "kind_in_use": False,
     "registry_mirrors": None,
     "insecure_registries": None,
     "userns_remap": None,
@@ -99,6 +101,11 @@ CASES = {
         YES: {},
         NO: {"store_after": "classic"},
         MAYBE: {"store_after": UNKNOWN},
+    },
+    "kind-load-image-fails": {
+        YES: {"kind_in_use": True},
+        NO: {"kind_in_use": True, "store_after": "classic"},
+        MAYBE: {"kind_in_use": UNKNOWN},
     },
     "disk-usage-higher": {
         YES: {},

@@ -21,11 +21,13 @@ from migration.desktop_settings import (
     STORE_KEY,
     TIME_KEY,
     format_for,
+    unwrap,
     upgrade_legacy,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "desktop"
-VERSIONS = [("4.34", LEGACY_SETTINGS), ("4.35", SETTINGS_STORE), ("4.45", SETTINGS_STORE)]
+VERSIONS = [("4.34", LEGACY_SETTINGS), ("4.35", SETTINGS_STORE), ("4.45", SETTINGS_STORE),
+            ("4.45-kind", SETTINGS_STORE), ("4.34-kubernetes", LEGACY_SETTINGS), ("locked", SETTINGS_STORE)]
 
 
 def load(path: Path) -> dict:
@@ -38,7 +40,7 @@ def test_read_step_before_after(version, file_name):
     after = load(FIXTURES / version / "expected-current.json")
     fmt = format_for(file_name)
     assert fmt.to_current(before) == after
-    assert isinstance(after[STORE_KEY], bool)  # the key storeswitch reads is found in every version
+    assert isinstance(unwrap(after[STORE_KEY])[0], bool)  # the key storeswitch reads is found in every version
     assert before == load(FIXTURES / version / file_name)  # pure: the input is not changed
 
 
@@ -46,7 +48,7 @@ def test_legacy_step_renames_only_the_keys_storeswitch_uses():
     before = load(FIXTURES / "4.34" / LEGACY_SETTINGS)
     after = upgrade_legacy(before)
     renamed = {k for k in before if k not in after}
-    assert renamed == {"useContainerdSnapshotter", "settingsVersion"}
+    assert renamed == {"useContainerdSnapshotter", "settingsVersion", "kubernetesEnabled"}
     assert after[STORE_KEY] is False and after["SettingsVersion"] == 39
     assert after["memoryMiB"] == 8092  # everything else as it was
 
@@ -64,3 +66,10 @@ def test_formats_by_file_name():
     assert format_for("settings.json").key(TIME_KEY) == "lastContainerdSnapshotterEnable"
     with pytest.raises(ValueError, match="daemon.json"):
         format_for("daemon.json")
+
+
+def test_unwrap_reads_both_shapes():
+    assert unwrap(True) == (True, False)
+    assert unwrap({"value": False, "locked": True}) == (False, True)
+    assert unwrap({"value": 1}) == (1, False)
+    assert unwrap({"path": "/x", "cached": False}) == ({"path": "/x", "cached": False}, False)  # not a setting object

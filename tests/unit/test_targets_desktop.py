@@ -27,7 +27,8 @@ from backend.targets.desktop import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "desktop"
-REAL_FILES = [("4.34", "settings.json"), ("4.35", "settings-store.json"), ("4.45", "settings-store.json")]
+REAL_FILES = [("4.34", "settings.json"), ("4.35", "settings-store.json"), ("4.45", "settings-store.json"),
+              ("4.45-kind", "settings-store.json"), ("4.34-kubernetes", "settings.json"), ("locked", "settings-store.json")]
 
 
 def place(tmp_path: Path, version: str, name: str) -> Path:
@@ -62,7 +63,8 @@ def test_round_trip_keeps_every_other_key_and_the_formatting(tmp_path, version, 
     # Only the store line (and the time line on turning containerd on) differs from the original text.
     changed = [(a, b) for a, b in zip(original.decode().splitlines(), back.decode().splitlines()) if a != b]
     assert len(original.splitlines()) == len(back.splitlines())
-    assert all(time_key in a for a, _ in changed), changed  # the store line is back as it was
+    assert len(changed) <= 1, changed  # the store line is back as it was; at most the time stamp moved
+    assert keys_other_than(json.loads(back), time_key) == keys_other_than(json.loads(original), time_key)
     if time_key not in json.loads(original):
         assert back == original  # byte for byte
 
@@ -182,6 +184,55 @@ def test_engine_address_per_os():
 def test_render_like_keeps_the_files_formatting(original):
     data = json.loads(original.decode("utf-8-sig"))
     assert render_like(original, data) == original
+
+
+@pytest.mark.parametrize("version,name", REAL_FILES)
+def test_kubernetes_round_trip_changes_only_its_line(tmp_path, version, name):
+    path = place(tmp_path, version, name)
+    original = path.read_bytes()
+    settings = DesktopSettings.load(path)
+    key = settings.fmt.key("KubernetesEnabled")
+    start = settings.kubernetes_enabled
+    there = settings.with_kubernetes(not start)
+    path.write_bytes(there)
+    flipped = DesktopSettings.load(path)
+    assert flipped.kubernetes_enabled is (not start) and flipped.store is settings.store
+    assert keys_other_than(json.loads(there), key) == keys_other_than(json.loads(original), key)
+    back = flipped.with_kubernetes(start)
+    if key in json.loads(original):
+        assert back == original  # byte for byte: the same line back, a locked object's shape kept
+        changed = [(a, b) for a, b in zip(original.decode().splitlines(), there.decode().splitlines()) if a != b]
+        assert len(changed) == 1 and ("true" in changed[0][0]) != ("true" in changed[0][1])
+    else:
+        assert json.loads(back)[key] is start
+
+
+def test_locked_values_are_read_written_in_place_and_refused_when_locked(tmp_path):
+    path = place(tmp_path, "locked", "settings-store.json")
+    settings = DesktopSettings.load(path)
+    assert settings.store is Store.CLASSIC and settings.kubernetes_enabled is True and settings.kubernetes_mode == "kubeadm"
+    on = json.loads(settings.with_store(Store.CONTAINERD, now=1_800_000_000))
+    assert on["UseContainerdSnapshotter"] == {"value": True, "locked": False}
+    assert on["LastContainerdSnapshotterEnable"] == {"value": 1_800_000_000, "locked": False}
+    assert on["AnalyticsEnabled"] == {"value": True, "locked": True}  # another locked value, kept as it was
+    data = json.loads(path.read_text())
+    data["UseContainerdSnapshotter"]["locked"] = True
+    data["KubernetesEnabled"]["locked"] = True
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    locked = DesktopSettings.load(path)
+    with pytest.raises(ConfigError, match="the image store is locked by your administrator"):
+        locked.with_store(Store.CONTAINERD)
+    with pytest.raises(ConfigError, match="Kubernetes is locked by your administrator"):
+        locked.with_kubernetes(False)
+    assert locked.with_store(Store.CLASSIC) == path.read_bytes()  # what it already asks for is no change
+
+
+def test_kubernetes_key_that_is_not_a_bool_is_refused(tmp_path):
+    directory = tmp_path / "desktop"
+    directory.mkdir()
+    (directory / "settings-store.json").write_text('{"KubernetesEnabled": "yes"}\n')
+    with pytest.raises(ConfigError, match="'KubernetesEnabled' must be true or false"):
+        DesktopSettings.load(directory / "settings-store.json").kubernetes_enabled
 
 
 def test_cli_restart_is_used_only_where_docker_desktop_has_it(tmp_path):
