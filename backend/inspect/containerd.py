@@ -25,6 +25,7 @@ from pathlib import Path
 
 from backend.inspect.bbolt import Bucket, BboltError, BboltReader, decode_varint, read_consistent
 from backend.inspect.model import DANGLING_PREFIX, ImageRecord, StoreInventory, familiar_name, is_tag
+from backend.inspect.small_files import read_bytes
 from backend.stores import Store
 
 NAMESPACE = "moby"
@@ -46,9 +47,9 @@ def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[
         digest = media = ""
         size = None
         if target is not None:
-            digest = (target.get("digest") or b"").decode("utf-8", "replace")
-            media = (target.get("mediatype") or b"").decode("utf-8", "replace")
-            raw = target.get("size")
+            digest_raw, media_raw, raw = target.get_many(b"digest", b"mediatype", b"size")
+            digest = (digest_raw or b"").decode("utf-8", "replace")
+            media = (media_raw or b"").decode("utf-8", "replace")
             try:
                 size = decode_varint(raw) if raw else None
             except ValueError:
@@ -80,20 +81,21 @@ def blob_sizes(blobs_dir: Path, errors: list[str]) -> dict[str, int]:
     return sizes
 
 
-def _blob_path(blobs_dir: Path, digest: str) -> Path:
-    algo, _, hexd = digest.partition(":")
-    return blobs_dir / algo / hexd
-
-
-def image_blob_size(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]]) -> int | None:
+def image_blob_size(blobs_dir: Path | str, sizes: dict[str, int], digest: str, cache: dict[str, set[str]]) -> int | None:
     """Bytes of the local blobs reachable from *digest*; None when the target itself is absent."""
     if digest not in sizes:
         return None
-    reached = _reach(blobs_dir, sizes, digest, cache, 0)
+    reached = _reach(str(blobs_dir), sizes, digest, cache, 0)
     return sum(sizes[d] for d in reached)
 
 
-def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]], depth: int) -> set[str]:
+def _read_blob(blobs_dir: str, digest: str) -> bytes:
+    # A string path: pathlib's joins cost more than the read. The digest is a listed file's name.
+    algo, _, hexd = digest.partition(":")
+    return read_bytes(f"{blobs_dir}/{algo}/{hexd}")
+
+
+def _reach(blobs_dir: str, sizes: dict[str, int], digest: str, cache: dict[str, set[str]], depth: int) -> set[str]:
     if digest in cache:
         return cache[digest]
     reached = {digest}
@@ -101,7 +103,7 @@ def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str,
     if depth > MAX_DESCENT:
         return reached
     try:
-        doc = json.loads(_blob_path(blobs_dir, digest).read_bytes())
+        doc = json.loads(_read_blob(blobs_dir, digest))
     except (OSError, ValueError):
         return reached
     if not isinstance(doc, dict):
