@@ -77,29 +77,40 @@ def _walk(
     seen: set[tuple[int, int]],
     progress: Callable[[int], None] | None,
 ) -> None:
+    # _count and _is_dir written out, and the totals kept in locals: at ~100,000 entries the
+    # Python around each lstat costs as much as the lstat itself (docs/performance.md).
     stack = [str(top)]
-    while stack:
-        path = stack.pop()
-        try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError as exc:
-                        usage.errors.append(f"{entry.path}: cannot be read ({exc.strerror or exc})")
-                        continue
-                    if st.st_dev != device:
-                        continue  # a mount point (a running container's merged dir): not this store's bytes
-                    if not _count(st, seen):
-                        continue
-                    usage.bytes += st.st_size
-                    usage.files += 1
-                    if progress is not None and usage.files % 5000 == 0:
-                        progress(usage.files)
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError as exc:
-            usage.errors.append(f"{path}: cannot be listed ({exc.strerror or exc}); its contents are not counted")
+    total, files = usage.bytes, usage.files
+    errors = usage.errors
+    try:
+        while stack:
+            path = stack.pop()
+            try:
+                with os.scandir(path) as entries:
+                    for entry in entries:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError as exc:
+                            errors.append(f"{entry.path}: cannot be read ({exc.strerror or exc})")
+                            continue
+                        if st.st_dev != device:
+                            continue  # a mount point (a running container's merged dir): not this store's bytes
+                        is_dir = (st.st_mode & 0o170000) == 0o040000
+                        if is_dir or st.st_nlink > 1:
+                            key = (device, st.st_ino)
+                            if key in seen:
+                                continue  # a hard link (or a directory) counted already
+                            seen.add(key)
+                        total += st.st_size
+                        files += 1
+                        if progress is not None and files % 5000 == 0:
+                            progress(files)
+                        if is_dir:
+                            stack.append(entry.path)
+            except OSError as exc:
+                errors.append(f"{path}: cannot be listed ({exc.strerror or exc}); its contents are not counted")
+    finally:
+        usage.bytes, usage.files = total, files
 
 
 def free_space(paths: Iterable[os.PathLike | str]) -> tuple[int | None, list[dict]]:
