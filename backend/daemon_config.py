@@ -17,7 +17,7 @@ from typing import Any
 
 from backend.atomic import write_atomic
 from backend.errors import ConfigError
-from backend.snapshotters import check_name
+from backend.snapshotter_names import check_name
 from backend.stores import (
     CLASSIC_GRAPH_DRIVERS,
     CLASSIC_ONLY_DEFAULTS,
