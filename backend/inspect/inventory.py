@@ -16,14 +16,14 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from backend.errors import EngineError
 from backend.inspect.classic import inspect_classic
-from backend.inspect.containerd import inspect_containerd
+from backend.inspect.containerd import BLOBS, inspect_containerd
 from backend.inspect.containers import read_containers
 from backend.inspect.model import ContainerRecord, ImageRecord, StoreInventory
-from backend.inspect.sizes import disk_usage, free_space
+from backend.inspect.sizes import DiskUsage, disk_usage, free_space
 from backend.stores import Store, StoreRoots, live_store
 from backend.targets.base import Target
 
@@ -73,8 +73,13 @@ def read_from_disk(
     progress: Progress = _no_progress,
     image_sizes: bool = True,
     stores: tuple[Store, ...] = (Store.CLASSIC, Store.CONTAINERD),
+    listed: dict[str, dict[str, int]] | None = None,
 ) -> dict[Store, StoreInventory]:
-    """Images and containers of *stores* from their files; bytes not measured (see :func:`measure`)."""
+    """Images and containers of *stores* from their files; bytes not measured (see :func:`measure`).
+
+    *listed*: directory listings the byte count read already (:func:`measure_roots`), reused for
+    the containerd store's blob sizes.
+    """
     found: dict[Store, StoreInventory] = {}
     if Store.CLASSIC in stores:
         progress("classic", "Reading the classic store's images…")
@@ -84,7 +89,7 @@ def read_from_disk(
     if Store.CONTAINERD in stores:
         progress("containerd", "Reading the containerd store's images…")
         croots = roots[Store.CONTAINERD]
-        inv = inspect_containerd(croots.roots[0], [str(p) for p in croots.roots], with_sizes=image_sizes)
+        inv = inspect_containerd(croots.roots[0], [str(p) for p in croots.roots], with_sizes=image_sizes, listed=listed)
         inv.notes.extend(croots.notes)
         found[Store.CONTAINERD] = inv
     progress("containers", "Reading the containers…")
@@ -93,6 +98,21 @@ def read_from_disk(
         inv.containers = containers[inv.store]
         inv.errors.extend(errors)
     return found
+
+
+def scan_disk(
+    roots: dict[Store, StoreRoots],
+    data_root: Path,
+    progress: Progress = _no_progress,
+    stores: tuple[Store, ...] = (Store.CLASSIC, Store.CONTAINERD),
+) -> dict[Store, StoreInventory]:
+    """:func:`read_from_disk` and :func:`measure` in one: the bytes first, whose walk hands the
+    containerd store's blob sizes to the reading (the same files, not stat'ed twice)."""
+    usages = measure_roots(stores, roots, progress)
+    inventories = read_from_disk(roots, data_root, progress, stores=stores, listed=listings(usages))
+    for store, inv in inventories.items():
+        apply_usage(inv, *usages[store])
+    return inventories
 
 
 def read_from_engine(client, store: Store, roots: StoreRoots, driver: str = "") -> StoreInventory:
@@ -161,19 +181,41 @@ def inventory_from_lists(store: Store, roots: StoreRoots, images: list, containe
     return inv
 
 
-def measure(inventories: dict[Store, StoreInventory], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
-    """Fill in ``bytes`` and ``free_bytes`` of each inventory from its roots."""
-    for store, inv in inventories.items():
+def measure_roots(
+    stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress
+) -> dict[Store, tuple[DiskUsage, int | None]]:
+    """The bytes (``du -sb``) and free space of each store's roots; the containerd store's walk
+    keeps its blob directories' listings (see :func:`listings`)."""
+    found: dict[Store, tuple[DiskUsage, int | None]] = {}
+    for store in stores:
         progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
 
         def tick(files: int, store: Store = store) -> None:
             progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
 
-        usage = disk_usage(roots[store].roots, tick)
-        inv.bytes = usage.bytes
-        if usage.errors:
-            inv.errors.append(f"{len(usage.errors)} path(s) under the {store.title}'s roots could not be read; its size is a lower bound (first: {usage.errors[0]})")
-        inv.free_bytes, _ = free_space(roots[store].roots)
+        blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
+        usage = disk_usage(roots[store].roots, tick, record_under=blobs)
+        found[store] = usage, free_space(roots[store].roots)[0]
+    return found
+
+
+def listings(usages: dict[Store, tuple[DiskUsage, int | None]]) -> dict[str, dict[str, int]]:
+    """The directory listings the byte count kept, for :func:`read_from_disk`."""
+    return {path: sizes for usage, _ in usages.values() for path, sizes in usage.listed.items()}
+
+
+def apply_usage(inv: StoreInventory, usage: DiskUsage, free_bytes: int | None) -> None:
+    """Fill in ``bytes`` and ``free_bytes`` of *inv*, with a sentence in ``errors`` if the count is a lower bound."""
+    inv.bytes = usage.bytes
+    if usage.errors:
+        inv.errors.append(f"{len(usage.errors)} path(s) under the {inv.store.title}'s roots could not be read; its size is a lower bound (first: {usage.errors[0]})")
+    inv.free_bytes = free_bytes
+
+
+def measure(inventories: dict[Store, StoreInventory], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
+    """Fill in ``bytes`` and ``free_bytes`` of each inventory from its roots."""
+    for store, (usage, free) in measure_roots(tuple(inventories), roots, progress).items():
+        apply_usage(inventories[store], usage, free)
 
 
 def _list_live(
@@ -221,21 +263,19 @@ def inspect_stores(
     live = live_store(info) if info is not None and use_engine else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The engine takes tens of milliseconds to list a store (the containerd store computes
-        # sizes); the disk reading of the other store and the byte counts go on meanwhile.
+        # sizes); the byte counts and the disk reading of the other store go on meanwhile.
         listed = pool.submit(_list_live, target, live, roots, info, progress, listing) if live else None
-        inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live))
-        measured = {**inventories, **({live: StoreInventory(live, [])} if live else {})}
-        if sizes:
-            measure(measured, roots, progress)
+        usages = measure_roots(tuple(Store), roots, progress) if sizes else {}
+        known = listings(usages)
+        inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live), listed=known)
         if listed is not None:
             inv, note = listed.result()
             if inv is None:
-                inv = read_from_disk(roots, data_root, progress, stores=(live,))[live]
+                inv = read_from_disk(roots, data_root, progress, stores=(live,), listed=known)[live]
                 inv.notes.append(note)
-            inv.bytes, inv.free_bytes = measured[live].bytes, measured[live].free_bytes
-            inv.errors.extend(measured[live].errors)
             inventories[live] = inv
+        for store, (usage, free) in usages.items():
+            apply_usage(inventories[store], usage, free)
     inventories = {s: inventories[s] for s in Store}
     progress("done", "Stores inspected.")
     return inventories
-
