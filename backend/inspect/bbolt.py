@@ -424,9 +424,12 @@ class Bucket:
         """
         if self.root_pgid != 0:
             return [self.get(k) for k in keys]
+        if self.inline is None:
+            raise BboltError(f"{self.reader.path}: bucket {self.where} has no root page")
         found: dict[bytes, bytes | None] = {}
         wanted = set(keys)
-        for flags, k, v in self._walk():
+        r = self.reader
+        for flags, k, v in r._leaf_elements(r._inline_page(self.inline, self)):  # _walk's inline case, one generator less
             if k in wanted and k not in found:
                 found[k] = None if flags & BUCKET_LEAF_FLAG else v
                 if len(found) == len(wanted):
