@@ -23,7 +23,7 @@ from backend.atomic import write_atomic
 from backend.errors import ConfigError
 from backend.fs_errors import file_error
 from backend.json_text import insert_member, object_at, remove_member, replace_value, top_object
-from backend.snapshotters import check_name
+from backend.snapshotter_names import check_name
 from backend.stores import (
     CLASSIC_GRAPH_DRIVERS,
     CLASSIC_ONLY_DEFAULTS,

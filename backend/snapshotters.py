@@ -26,13 +26,13 @@ Why by hand: containerd's config is read with ``tomllib``; its plugin list has n
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from backend.errors import ConfigError, StoreswitchError
+from backend.snapshotter_names import AVAILABLE, CHOICES, DEPENDS, UNAVAILABLE, check_name  # noqa: F401 - re-exported
 from backend.stores import DEFAULT_SNAPSHOTTER, Store, live_store
 
 SNAPSHOTTER_TYPE = "io.containerd.snapshotter.v1"
@@ -41,9 +41,6 @@ SYSTEM_CONTAINERD_SOCKET = Path("/run/containerd/containerd.sock")
 DEFAULT_EXEC_ROOT = Path("/var/run/docker")
 CTR_TIMEOUT = 5.0
 
-# The choices offered first (GUI ``snapshotterChoice``, ``switch --snapshotter``); any other name
-# is accepted for experts.
-CHOICES: tuple[str, ...] = ("overlayfs", "native", "stargz", "nydus")
 BUILTIN: dict[str, str] = {
     "overlayfs": "built into containerd (the default): overlay mounts, fast, on most Linux file systems",
     "native": "built into containerd: plain copies, slower and larger, works on any file system",
@@ -60,19 +57,6 @@ PROXY_HINTS: dict[str, str] = {
     "nydus": "lazy pulling of Nydus images; needs containerd-nydus-grpc (Debian: nydus-snapshotter) running and "
     '[proxy_plugins.nydus] (type = "snapshot") in containerd\'s config',
 }
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-AVAILABLE, UNAVAILABLE, DEPENDS = "available", "unavailable", "depends"
-
-
-def check_name(name: str) -> str:
-    """A snapshotter name as containerd spells plugin IDs; raises ConfigError otherwise."""
-    name = str(name).strip()
-    if not _NAME.match(name):
-        raise ConfigError(
-            f"snapshotter {name!r} is not a plugin name (letters, digits, '.', '_', '-'; e.g. overlayfs, native, stargz)"
-        )
-    return name
 
 
 @dataclass(frozen=True)

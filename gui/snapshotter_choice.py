@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyledItemDelegate, QVBoxLayout, QWidget
 
-from backend.snapshotters import AVAILABLE, CHOICES, DEPENDS
+from backend.snapshotter_names import AVAILABLE, CHOICES, DEPENDS
 from backend.stores import DEFAULT_SNAPSHOTTER
 from gui import theme
 from gui.widgets import dot_icon, escape, label, repolish

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backend.daemon_config import STORAGE_DRIVER_KEY, plan_storage_driver
 from backend.errors import ConfigError
-from backend.snapshotters import check_name
+from backend.snapshotter_names import check_name
 from backend.stores import CLASSIC_GRAPH_DRIVERS, DEFAULT_SNAPSHOTTER, Store, wasm_runtimes
 from gui import theme
 from gui.draft import SettingsDraft

@@ -263,32 +263,44 @@ class BboltReader:
             self.stats.leaf_pages += 1
         return _Page(buf, 0, len(buf), flags, count, pgid)
 
-    def _inline_page(self, value: bytes, where: str) -> _Page:
+    def _inline_page(self, value: bytes, bucket: "Bucket") -> _Page:
         base = BUCKET_HEADER.size
         if len(value) < base + PAGE_HEADER.size:
-            raise BboltError(f"{self.path}: the inline bucket {where} is {len(value)} bytes, too short to hold a page")
+            raise BboltError(f"{self.path}: the inline bucket {bucket.where} is {len(value)} bytes, too short to hold a page")
         _, flags, count, _ = PAGE_HEADER.unpack_from(value, base)
         if flags != LEAF:
-            raise BboltError(f"{self.path}: the inline bucket {where} holds a page with flags 0x{flags:x}, not a leaf")
+            raise BboltError(f"{self.path}: the inline bucket {bucket.where} holds a page with flags 0x{flags:x}, not a leaf")
         self.stats.inline_buckets += 1
         return _Page(value, base, len(value), flags, count, None)
 
-    def _elements(self, page: _Page) -> Iterator[tuple[int, tuple[int, ...]]]:
-        """(offset of the element in page.buf, its fields), each checked to lie inside the page."""
+    def _element_fields(self, page: _Page) -> Iterator[tuple[int, tuple[int, ...]]]:
+        """(offset of the element in page.buf, its fields), after checking that all *count* fit in the page."""
         start = page.base + PAGE_HEADER.size
-        if start + page.count * ELEMENT_SIZE > page.end:
+        stop = start + page.count * ELEMENT_SIZE
+        if stop > page.end:
             raise BboltError(f"{self.path}: {_name(page)} claims {page.count} elements, more than fit in it")
-        unpack = (BRANCH_ELEMENT if page.flags == BRANCH else LEAF_ELEMENT).unpack_from
-        for i in range(page.count):
-            off = start + i * ELEMENT_SIZE
-            yield off, unpack(page.buf, off)
+        # One iter_unpack over the element array: the per-element cost is most of a scan's time.
+        layout = BRANCH_ELEMENT if page.flags == BRANCH else LEAF_ELEMENT
+        return zip(range(start, stop, ELEMENT_SIZE), layout.iter_unpack(page.buf[start:stop]))
 
-    def _key_value(self, page: _Page, off: int, pos: int, ksize: int, vsize: int) -> tuple[bytes, bytes]:
-        k0 = off + pos
-        v1 = k0 + ksize + vsize
-        if v1 > page.end:
-            raise BboltError(f"{self.path}: an element of {_name(page)} points past the end of its page; the file is damaged")
-        return page.buf[k0 : k0 + ksize], page.buf[k0 + ksize : v1]
+    def _leaf_elements(self, page: _Page) -> Iterator[tuple[int, bytes, bytes]]:
+        """(flags, key, value) of a leaf page's elements in order, each checked to lie inside the page."""
+        buf, end = page.buf, page.end
+        for off, (flags, pos, ksize, vsize) in self._element_fields(page):
+            k0 = off + pos
+            k1 = k0 + ksize
+            if k1 + vsize > end:
+                raise BboltError(f"{self.path}: an element of {_name(page)} points past the end of its page; the file is damaged")
+            yield flags, buf[k0:k1], buf[k1 : k1 + vsize]
+
+    def _branch_elements(self, page: _Page) -> Iterator[tuple[bytes, int]]:
+        """(key, child page id) of a branch page's elements in order, each key checked to lie inside the page."""
+        buf, end = page.buf, page.end
+        for off, (pos, ksize, child) in self._element_fields(page):
+            k0 = off + pos
+            if k0 + ksize > end:
+                raise BboltError(f"{self.path}: an element of {_name(page)} points past the end of its page; the file is damaged")
+            yield buf[k0 : k0 + ksize], child
 
     # --- buckets ------------------------------------------------------------------------
     def root(self) -> "Bucket":
@@ -341,10 +353,7 @@ class Bucket:
         if self.root_pgid == 0:
             if self.inline is None:
                 raise BboltError(f"{r.path}: bucket {self.where} has no root page")
-            page = r._inline_page(self.inline, self.where)
-            for off, (flags, pos, ksize, vsize) in r._elements(page):
-                key, value = r._key_value(page, off, pos, ksize, vsize)
-                yield flags, key, value
+            yield from r._leaf_elements(r._inline_page(self.inline, self))
             return
         seen: set[int] = set()
         stack: list[tuple[int, int]] = [(self.root_pgid, self.depth)]
@@ -357,12 +366,10 @@ class Bucket:
             seen.add(pgid)
             page = r._page(pgid)
             if page.flags == BRANCH:
-                children = [child for _, (_, _, child) in r._elements(page)]
+                children = [child for _, (_, _, child) in r._element_fields(page)]
                 stack.extend((c, depth + 1) for c in reversed(children))
                 continue
-            for off, (flags, pos, ksize, vsize) in r._elements(page):
-                key, value = r._key_value(page, off, pos, ksize, vsize)
-                yield flags, key, value
+            yield from r._leaf_elements(page)
 
     def items(self) -> Iterator[tuple[bytes, Value]]:
         """Every key with its value (bytes) or nested :class:`Bucket`, in key order."""
@@ -388,14 +395,12 @@ class Bucket:
             seen.add(pgid)
             page = r._page(pgid)
             if page.flags == LEAF:
-                for off, (flags, pos, ksize, vsize) in r._elements(page):
-                    k, v = r._key_value(page, off, pos, ksize, vsize)
+                for flags, k, v in r._leaf_elements(page):
                     if k == key:
                         return flags, v
                 return None
             chosen = None
-            for off, (pos, ksize, child) in r._elements(page):
-                k, _ = r._key_value(page, off, pos, ksize, 0)
+            for k, child in r._branch_elements(page):
                 if chosen is None or k <= key:
                     chosen = child
                 if k > key:
@@ -410,6 +415,26 @@ class Bucket:
         if hit is None or hit[0] & BUCKET_LEAF_FLAG:
             return None
         return hit[1]
+
+    def get_many(self, *keys: bytes) -> list[bytes | None]:
+        """``[self.get(k) for k in keys]``, reading an inline bucket's page once instead of once per key.
+
+        The scan stops where the last of the keys is found, as the separate lookups would, so a
+        damaged element after them is not reached here either.
+        """
+        if self.root_pgid != 0:
+            return [self.get(k) for k in keys]
+        if self.inline is None:
+            raise BboltError(f"{self.reader.path}: bucket {self.where} has no root page")
+        found: dict[bytes, bytes | None] = {}
+        wanted = set(keys)
+        r = self.reader
+        for flags, k, v in r._leaf_elements(r._inline_page(self.inline, self)):  # _walk's inline case, one generator less
+            if k in wanted and k not in found:
+                found[k] = None if flags & BUCKET_LEAF_FLAG else v
+                if len(found) == len(wanted):
+                    break
+        return [found.get(k) for k in keys]
 
     def bucket(self, key: bytes | str) -> "Bucket | None":
         k = _key(key)

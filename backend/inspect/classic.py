@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from backend.inspect.model import ImageRecord, StoreInventory, is_tag
+from backend.inspect.small_files import read_bytes
 from backend.stores import Store
 
 
@@ -67,25 +68,28 @@ class _LayerSizes:
 
     def __init__(self, layerdb: Path, errors: list[str]) -> None:
         self.layerdb = layerdb
+        self.prefix = str(layerdb) + "/"
         self.errors = errors
         self.cache: dict[str, int | None] = {}
 
     def get(self, chain_id: str) -> int | None:
         if chain_id not in self.cache:
             algo, _, hexd = chain_id.partition(":")
-            path = self.layerdb / algo / hexd / "size"
+            # A string path (pathlib's joins cost more than the read); pathlib's where a "/" in the
+            # ID (a damaged config) would make it start over at the root, so the same file is read.
+            path = self.layerdb / algo / hexd / "size" if "/" in chain_id else f"{self.prefix}{algo}/{hexd}/size"
             try:
-                self.cache[chain_id] = int(path.read_text(encoding="ascii").strip())
+                self.cache[chain_id] = int(read_bytes(str(path)).decode("ascii").strip())
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 why = getattr(exc, "strerror", None) or "not a number"
-                self.errors.append(f"{path}: cannot be read ({why}); that layer's size is unknown")
+                self.errors.append(f"{self.layerdb / algo / hexd / 'size'}: cannot be read ({why}); that layer's size is unknown")
                 self.cache[chain_id] = None
         return self.cache[chain_id]
 
 
-def image_size(config_path: Path, layers: _LayerSizes, errors: list[str]) -> int | None:
+def image_size(config_path: Path | str, layers: _LayerSizes, errors: list[str]) -> int | None:
     try:
-        config = json.loads(config_path.read_bytes())
+        config = json.loads(read_bytes(str(config_path)))
         diff_ids = config["rootfs"]["diff_ids"] or []
         if not isinstance(diff_ids, list):
             raise TypeError("diff_ids is not a list")
@@ -127,12 +131,13 @@ def inspect_classic(image_dir: Path, roots: list[str] | None = None) -> StoreInv
     except OSError as exc:
         inv.errors.append(f"{content}: cannot be listed ({exc.strerror or exc}); images are known only by name")
     known = set(ids)
+    content_str = str(content)
     # Tagged IDs with no config still count (they are what the user sees named), flagged once.
     dangling_refs = sorted(set(tags) - known)
     if ids and dangling_refs:
         inv.errors.append(f"{content}: {len(dangling_refs)} image(s) named in repositories.json have no config")
     for image_id in ids + dangling_refs:
-        size = image_size(content / image_id.partition(":")[2], layers, inv.errors) if image_id in known else None
+        size = image_size(f"{content_str}/{image_id[7:]}", layers, inv.errors) if image_id in known else None
         names = sorted(tags.get(image_id, []))
         if names:
             inv.images.extend(ImageRecord(name, image_id, size) for name in names)

@@ -22,9 +22,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Mapping
 
 from backend.inspect.bbolt import Bucket, BboltError, BboltReader, decode_varint, read_consistent
 from backend.inspect.model import DANGLING_PREFIX, ImageRecord, StoreInventory, familiar_name, is_tag
+from backend.inspect.small_files import read_bytes
 from backend.stores import Store
 
 NAMESPACE = "moby"
@@ -46,9 +48,9 @@ def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[
         digest = media = ""
         size = None
         if target is not None:
-            digest = (target.get("digest") or b"").decode("utf-8", "replace")
-            media = (target.get("mediatype") or b"").decode("utf-8", "replace")
-            raw = target.get("size")
+            digest_raw, media_raw, raw = target.get_many(b"digest", b"mediatype", b"size")
+            digest = (digest_raw or b"").decode("utf-8", "replace")
+            media = (media_raw or b"").decode("utf-8", "replace")
             try:
                 size = decode_varint(raw) if raw else None
             except ValueError:
@@ -57,8 +59,12 @@ def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[
     return found
 
 
-def blob_sizes(blobs_dir: Path, errors: list[str]) -> dict[str, int]:
-    """Digest -> size of every blob file in the content store."""
+def blob_sizes(blobs_dir: Path, errors: list[str], listed: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, int]:
+    """Digest -> size of every blob file in the content store.
+
+    *listed*: directory listings with sizes already read by the byte count
+    (:func:`backend.inspect.sizes.disk_usage`'s ``listed``); a directory found there is not read again.
+    """
     sizes: dict[str, int] = {}
     try:
         algos = [e for e in os.scandir(blobs_dir) if e.is_dir(follow_symlinks=False)]
@@ -68,6 +74,10 @@ def blob_sizes(blobs_dir: Path, errors: list[str]) -> dict[str, int]:
         errors.append(f"{blobs_dir}: cannot be listed ({exc.strerror or exc}); image sizes are unknown")
         return sizes
     for algo in algos:
+        known = listed.get(algo.path) if listed else None
+        if known is not None:
+            sizes.update((f"{algo.name}:{name}", size) for name, size in known.items())
+            continue
         try:
             with os.scandir(algo.path) as entries:
                 for entry in entries:
@@ -80,20 +90,21 @@ def blob_sizes(blobs_dir: Path, errors: list[str]) -> dict[str, int]:
     return sizes
 
 
-def _blob_path(blobs_dir: Path, digest: str) -> Path:
-    algo, _, hexd = digest.partition(":")
-    return blobs_dir / algo / hexd
-
-
-def image_blob_size(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]]) -> int | None:
+def image_blob_size(blobs_dir: Path | str, sizes: dict[str, int], digest: str, cache: dict[str, set[str]]) -> int | None:
     """Bytes of the local blobs reachable from *digest*; None when the target itself is absent."""
     if digest not in sizes:
         return None
-    reached = _reach(blobs_dir, sizes, digest, cache, 0)
+    reached = _reach(str(blobs_dir), sizes, digest, cache, 0)
     return sum(sizes[d] for d in reached)
 
 
-def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str, set[str]], depth: int) -> set[str]:
+def _read_blob(blobs_dir: str, digest: str) -> bytes:
+    # A string path: pathlib's joins cost more than the read. The digest is a listed file's name.
+    algo, _, hexd = digest.partition(":")
+    return read_bytes(f"{blobs_dir}/{algo}/{hexd}")
+
+
+def _reach(blobs_dir: str, sizes: dict[str, int], digest: str, cache: dict[str, set[str]], depth: int) -> set[str]:
     if digest in cache:
         return cache[digest]
     reached = {digest}
@@ -101,7 +112,7 @@ def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str,
     if depth > MAX_DESCENT:
         return reached
     try:
-        doc = json.loads(_blob_path(blobs_dir, digest).read_bytes())
+        doc = json.loads(_read_blob(blobs_dir, digest))
     except (OSError, ValueError):
         return reached
     if not isinstance(doc, dict):
@@ -120,9 +131,13 @@ def _reach(blobs_dir: Path, sizes: dict[str, int], digest: str, cache: dict[str,
 
 
 def inspect_containerd(
-    root: Path, roots: list[str] | None = None, namespace: str = NAMESPACE, with_sizes: bool = True
+    root: Path, roots: list[str] | None = None, namespace: str = NAMESPACE, with_sizes: bool = True,
+    listed: Mapping[str, Mapping[str, int]] | None = None,
 ) -> StoreInventory:
-    """Images of the containerd store under *root* (``DATA/containerd/daemon`` or ``/var/lib/containerd``)."""
+    """Images of the containerd store under *root* (``DATA/containerd/daemon`` or ``/var/lib/containerd``).
+
+    *listed*: the blob directories' listings when the byte count has read them (see :func:`blob_sizes`).
+    """
     root = Path(root)
     inv = StoreInventory(Store.CONTAINERD, roots if roots is not None else [str(root)])
     meta_db = root / META_DB
@@ -130,7 +145,7 @@ def inspect_containerd(
         inv.notes.append(f"{root} does not exist: the containerd store was never used here")
         return inv
     blobs_dir = root / BLOBS
-    sizes = blob_sizes(blobs_dir, inv.errors) if with_sizes else {}
+    sizes = blob_sizes(blobs_dir, inv.errors, listed) if with_sizes else {}
     try:
         targets = read_consistent(meta_db, lambda r: read_image_targets(r, namespace))
     except BboltError as exc:

@@ -26,16 +26,25 @@ class DiskUsage:
     files: int = 0
     errors: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # roots that do not exist (a store never used)
+    listed: dict[str, dict[str, int]] = field(default_factory=dict)  # see disk_usage's record_under
 
 
-def disk_usage(roots: Iterable[os.PathLike | str], progress: Callable[[int], None] | None = None) -> DiskUsage:
+def disk_usage(
+    roots: Iterable[os.PathLike | str],
+    progress: Callable[[int], None] | None = None,
+    record_under: Iterable[str] = (),
+) -> DiskUsage:
     """Apparent bytes under *roots*, hard links once, symlinks not followed, one file system per root.
 
     *progress*, if given, is called now and then with the number of entries seen so far (big
-    stores take seconds; the GUI shows it).
+    stores take seconds; the GUI shows it). For each directory walked whose parent is one of
+    *record_under* (paths spelled as under *roots*), ``listed[its path]`` keeps ``{name: st_size}``
+    of every entry it could stat, once its whole listing was read: the containerd store's blob
+    sizes, so that they are not stat'ed a second time (docs/performance.md).
     """
     usage = DiskUsage()
     seen_inodes: set[tuple[int, int]] = set()
+    record = {str(p) for p in record_under}
     for root in roots:
         root = Path(root)
         try:
@@ -52,7 +61,7 @@ def disk_usage(roots: Iterable[os.PathLike | str], progress: Callable[[int], Non
         usage.files += 1
         if not _is_dir(st):
             continue
-        _walk(root, st.st_dev, usage, seen_inodes, progress)
+        _walk(root, st.st_dev, usage, seen_inodes, progress, record)
     return usage
 
 
@@ -76,30 +85,47 @@ def _walk(
     usage: DiskUsage,
     seen: set[tuple[int, int]],
     progress: Callable[[int], None] | None,
+    record: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
+    # _count and _is_dir written out, and the totals kept in locals: at ~100,000 entries the
+    # Python around each lstat costs as much as the lstat itself (docs/performance.md).
     stack = [str(top)]
-    while stack:
-        path = stack.pop()
-        try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError as exc:
-                        usage.errors.append(f"{entry.path}: cannot be read ({exc.strerror or exc})")
-                        continue
-                    if st.st_dev != device:
-                        continue  # a mount point (a running container's merged dir): not this store's bytes
-                    if not _count(st, seen):
-                        continue
-                    usage.bytes += st.st_size
-                    usage.files += 1
-                    if progress is not None and usage.files % 5000 == 0:
-                        progress(usage.files)
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError as exc:
-            usage.errors.append(f"{path}: cannot be listed ({exc.strerror or exc}); its contents are not counted")
+    total, files = usage.bytes, usage.files
+    errors = usage.errors
+    try:
+        while stack:
+            path = stack.pop()
+            kept: dict[str, int] | None = {} if record and path.rpartition("/")[0] in record else None
+            try:
+                with os.scandir(path) as entries:
+                    for entry in entries:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError as exc:
+                            errors.append(f"{entry.path}: cannot be read ({exc.strerror or exc})")
+                            continue
+                        if kept is not None:
+                            kept[entry.name] = st.st_size
+                        if st.st_dev != device:
+                            continue  # a mount point (a running container's merged dir): not this store's bytes
+                        is_dir = (st.st_mode & 0o170000) == 0o040000
+                        if is_dir or st.st_nlink > 1:
+                            key = (device, st.st_ino)
+                            if key in seen:
+                                continue  # a hard link (or a directory) counted already
+                            seen.add(key)
+                        total += st.st_size
+                        files += 1
+                        if progress is not None and files % 5000 == 0:
+                            progress(files)
+                        if is_dir:
+                            stack.append(entry.path)
+                if kept is not None:
+                    usage.listed[path] = kept
+            except OSError as exc:
+                errors.append(f"{path}: cannot be listed ({exc.strerror or exc}); its contents are not counted")
+    finally:
+        usage.bytes, usage.files = total, files
 
 
 def free_space(paths: Iterable[os.PathLike | str]) -> tuple[int | None, list[dict]]:
