@@ -9,7 +9,9 @@ recovery finishes it or rolls it back before anything else runs.
 Fault injection, for the crash-safety tests only: when the environment variable
 ``STORESWITCH_FAULT_KILL_AFTER`` names a step, the process SIGKILLs itself right after that
 step is recorded (or, for ``probe-imported``, while the verify probe's image is in the store).
-Unset (always, outside tests) it does nothing.
+``STORESWITCH_FAULT_PAUSE_AFTER`` names a step after which the process waits 2 s, so that a test
+can signal a switch that is certainly still working (a real restart can take less than the time
+a test needs to send its second signal). Unset (always, outside tests) they do nothing.
 
 The history keeps the last switches (when, from, to, outcome, message) for ``status`` and
 diagnostics.
@@ -34,6 +36,7 @@ JOURNAL_SCHEMA = 1  # bump for a renamed or removed field; added fields need no 
 HISTORY_SCHEMA = 1
 HISTORY_KEEP = 50
 FAULT_ENV = "STORESWITCH_FAULT_KILL_AFTER"
+PAUSE_ENV = "STORESWITCH_FAULT_PAUSE_AFTER"
 
 
 class Step(str, Enum):
@@ -133,8 +136,11 @@ class SwitchJournal:
 def _maybe_fault(step: Step | str) -> None:
     """SIGKILL this process when ``STORESWITCH_FAULT_KILL_AFTER`` names *step* (a journal step, or
     ``probe-imported``: the verify probe's image is stored and not yet removed)."""
-    if os.environ.get(FAULT_ENV) == (step.value if isinstance(step, Step) else step):
+    name = step.value if isinstance(step, Step) else step
+    if os.environ.get(FAULT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(PAUSE_ENV) == name:
+        time.sleep(2.0)
 
 
 fault_point = _maybe_fault

@@ -61,9 +61,13 @@ class CliEngine:
             raise AssertionError(f"storeswitch {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
         return proc
 
-    def popen(self, *args: str) -> subprocess.Popen:
+    def popen(self, *args: str, pause_after: str | None = None) -> subprocess.Popen:
+        """The command running; *pause_after*: a journal step after which it waits 2 s (for signal tests)."""
+        env = dict(self.env)
+        if pause_after:
+            env["STORESWITCH_FAULT_PAUSE_AFTER"] = pause_after
         argv = [*storeswitch_argv(), "--profile", str(self.root / "p"), "--target", "managed", *args]
-        return subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def status(self) -> dict[str, Any]:
         proc = self.run("status", "--json", check=True)

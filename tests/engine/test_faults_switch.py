@@ -130,8 +130,9 @@ def test_formatting_survives_a_real_switch_there_and_back(eng, fixture):
 
 
 # 8 ----------------------------------------------------------------------------------------------
-def _interrupt_when(eng: CliEngine, words: str, signals: list[signal.Signals], *args: str) -> tuple[int, str]:
-    proc = eng.popen("switch", *args)
+def _interrupt_when(eng: CliEngine, words: str, signals: list[signal.Signals], *args: str,
+                    pause_after: str | None = None) -> tuple[int, str]:
+    proc = eng.popen("switch", *args, pause_after=pause_after)
     seen = []
     sent = False
     assert proc.stderr is not None
@@ -158,7 +159,10 @@ def test_ctrl_c_before_the_engine_stops_rolls_back(eng):
 
 
 def test_sigterm_and_a_second_ctrl_c_after_the_engine_stopped_finish_the_switch(eng):
-    code, err = _interrupt_when(eng, "Stopping the engine", [signal.SIGTERM, signal.SIGINT], "containerd")
+    # The switch waits 2 s once the engine-stopped record is written: the restart alone can end
+    # before the second signal is sent, and then no switch is left to say "still working".
+    code, err = _interrupt_when(eng, "Stopping the engine", [signal.SIGTERM, signal.SIGINT], "containerd",
+                                pause_after="engine-stopped")
     assert code == 130, err
     assert "SIGINT again: still working, at step" in err  # the second one says where things are
     assert "it finished first: switched from the classic store to the containerd store" in err
