@@ -24,6 +24,16 @@ from typing import Any, Callable
 SOCKETS = {2: "backend.sock", 1: "backend.native.sock"}
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+    """Answer *handler*'s request with *body* as JSON (the stand-ins' one way of answering)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def grouped(kubernetes: bool, containerd: bool, protocol: int, k8s_locked: bool = False) -> dict[str, Any]:
     """A grouped settings document of the shape each protocol answers (ctlptl's fixture's shape)."""
     daemon = '{"builder":{"gc":{"enabled":true}},"experimental":false}'
@@ -85,12 +95,7 @@ class StandInDesktop:
                 pass
 
             def _answer(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def do_GET(self) -> None:
                 standin.requests.append(("GET", self.path, dict(self.headers), None))

@@ -33,6 +33,7 @@ from backend.known_issues.facts import (
 )
 from backend.settings import Settings
 from backend.targets.managed import ManagedTarget
+from tests.desktop_standin import send_json
 
 DOCKER = shutil.which("docker")
 needs_docker_cli = pytest.mark.skipif(DOCKER is None, reason="no docker CLI on PATH: the buildx probe has nothing to ask")
@@ -243,12 +244,7 @@ class _FakeEngine(http.server.BaseHTTPRequestHandler):
             status, body = self.answer
         else:
             status, body = 404, {"message": "page not found"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def address_string(self):
         return "fake-engine"
