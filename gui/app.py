@@ -197,6 +197,10 @@ def save_screenshot(window, path: Path, wait: float) -> int:
         poll.start()
         loop.exec()
         poll.stop()
+    # A text set by the last check posts a layout request, whose resize posts the next one (labels
+    # that wrap, inside the scroll area): let the chain run out, or the grab shows rows squeezed.
+    for _ in range(4):
+        app.sendPostedEvents()
         app.processEvents()
     image = window.grab()
     path.parent.mkdir(parents=True, exist_ok=True)
