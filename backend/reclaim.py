@@ -128,15 +128,19 @@ class ReclaimResult:
 
 
 # --- reading and choosing ---------------------------------------------------------------
-def hidden_roots(target: Target, info: dict | None):
-    """(live store, hidden store, the hidden store's roots, data-root); refused where it cannot be read."""
-    if info is None:
+def hidden_roots(target: Target, info: dict | None, stopped_ok: bool = False):
+    """(live store, hidden store, the hidden store's roots, data-root); refused where it cannot be read.
+
+    *stopped_ok* (the dry run): with the engine stopped, the store daemon.json asks for counts as
+    the live one, as it will be at the next start.
+    """
+    if info is None and not stopped_ok:
         raise ReclaimRefused("the engine is not running: start it first (storeswitch engine start); "
                              "reclaim restarts it on the hidden store and back")
     if callable(getattr(target, "inspect_stores", None)):
         raise ReclaimRefused(f"the {target.name} target keeps its stores inside its VM, where storeswitch cannot "
                              "read or measure the hidden one; nothing was changed")
-    live = live_store(info)
+    live = live_store(info) if info is not None else target.read_config().store
     hidden = live.other
     roots = target.store_roots(info)
     data_root = data_root_of(roots, info)
@@ -222,7 +226,7 @@ def plan_reclaim(target: Target, selection: Selection, info: dict | None = None)
                 info = client.info()
         except EngineError:
             info = None
-    live, hidden, roots, data_root = hidden_roots(target, info)
+    live, hidden, roots, data_root = hidden_roots(target, info, stopped_ok=True)
     return select(read_graph(hidden, roots, data_root), live, selection)
 
 
