@@ -67,6 +67,17 @@ def test_dry_run_bytes_match_bytes_freed_and_used_images_stay(engine, hidden):
     engine.import_image("live-only")
     config = engine.profile.managed_config_path.read_bytes()
 
+    # The inactive-store notice: status (a cheap count) and diagnose (measured on disk).
+    proc = engine.run("status", "--json", check=True)
+    quick = json.loads(proc.stdout)["hidden_store"]
+    assert (quick["store"], quick["images"], quick["bytes_kind"]) == (hidden, 3, "content")
+    assert quick["bytes"] >= 7 * MB and "storeswitch reclaim" in quick["notice"] and "--bring" in quick["notice"]
+    assert "hidden store:" in engine.run("status", check=True).stdout
+    proc = engine.run("diagnose", "--json", "--no-known-issues", check=True)
+    measured = json.loads(proc.stdout)["hidden_store"]
+    assert (measured["store"], measured["images"]) == (hidden, 3) and measured["bytes"] >= quick["bytes"]
+    assert "hidden store:" in engine.run("diagnose", "--no-known-issues", check=True).stdout
+
     # The containerd store keeps each layer twice: its blob and its unpacked snapshot.
     copies = 2 if hidden == "containerd" else 1
     # One of two images sharing a base layer frees only its own layer.
@@ -106,6 +117,7 @@ def test_dry_run_bytes_match_bytes_freed_and_used_images_stay(engine, hidden):
     assert abs(done_all["bytes_freed"] - dry_all["bytes_estimated"]) <= 0.01 * max(dry_all["bytes_estimated"], MB), done_all
     assert hidden_names(engine) == set()
     assert engine.status()["live_store"] == live
+    assert engine.status()["hidden_store"]["images"] == 0 and engine.status()["hidden_store"]["notice"] is None
     with engine.client() as c:  # the other parameter's hidden store starts empty
         c.remove_image("live-only:v1")
 
