@@ -4,13 +4,17 @@ Images of the store the engine does not run are invisible in ``docker image ls``
 disk space ("my images disappeared", moby#50103). ``status``, ``diagnose`` and the window say so
 and point at the two ways out: bring them along at the next switch, or reclaim the space.
 
-``status`` must stay fast, so :func:`quick_summary` never walks the store: it counts images from
-the index files only (the classic store's image configs, one directory listing; the containerd
+``status`` must stay fast, so :func:`quick_summary` never walks the store. It counts images from
+the index files only (the classic store's image configs: one directory listing; the containerd
 store's ``meta.db`` image records) and adds up the images' content as the store records it (each
 classic layer's ``size`` file; the containerd store's blob files, one listing with ``lstat``).
-That figure leaves out the containerd store's unpacked snapshots and small metadata, so it says
-``bytes_kind: "content"``; ``diagnose`` (and the window) measure the store's roots on disk
-(``du -sb``), and ``storeswitch reclaim --dry-run`` what a reclaim would free.
+Measured on 10,000 synthetic images per store: the counts take ~5-9 ms, but the content bytes
+~200 ms per store and the containerd store's distinct images (each record's target read from
+``meta.db``) ~360 ms. So above :data:`QUICK_LIMIT` images status gives the count of image
+records (``docker image ls`` rows on the containerd store) and ``bytes: null`` with a note that
+``diagnose`` measures them. The content figure leaves out the containerd store's unpacked snapshots
+and small metadata (``bytes_kind: "content"``); ``diagnose`` (and the window) measure the store's
+roots on disk (``du -sb``), and ``storeswitch reclaim --dry-run`` what a reclaim would free.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 from backend.inspect.model import human_bytes, plural
 from backend.stores import Store
+
+QUICK_LIMIT = 1000  # images: above this, status counts without adding up bytes (see above)
 
 
 def notice(store: Store, images: int, size: int | None, kind: str = "on disk") -> str | None:
@@ -52,16 +58,21 @@ def quick_summary(target: Any, info: dict | None, configured: Store | None) -> d
     except PermissionError:
         return {"store": hidden.value, "images": None, "bytes": None, "bytes_kind": "content",
                 "notice": f"The {hidden.title}'s files belong to root: run with sudo to count its images."}
-    return {"store": hidden.value, "images": images, "bytes": size, "bytes_kind": "content",
-            "notice": notice(hidden, images, size, "of image content")}
+    summary = {"store": hidden.value, "images": images, "bytes": size, "bytes_kind": "content",
+               "notice": notice(hidden, images, size, "of image content")}
+    if size is None:
+        summary["bytes_note"] = f"not added up by status above {QUICK_LIMIT} images: storeswitch diagnose measures them"
+    return summary
 
 
-def _classic(image_dir: Path) -> tuple[int, int]:
+def _classic(image_dir: Path) -> tuple[int, int | None]:
     try:
         with os.scandir(image_dir / "imagedb" / "content" / "sha256") as entries:
             images = sum(1 for e in entries if len(e.name) == 64)
     except FileNotFoundError:
         return 0, 0
+    if images > QUICK_LIMIT:
+        return images, None
     size = 0
     try:
         with os.scandir(image_dir / "layerdb" / "sha256") as layers:
@@ -76,11 +87,18 @@ def _classic(image_dir: Path) -> tuple[int, int]:
     return images, size
 
 
-def _containerd(root: Path) -> tuple[int, int]:
+def _containerd(root: Path) -> tuple[int, int | None]:
     from backend.inspect.bbolt import BboltError, read_consistent
-    from backend.inspect.containerd import BLOBS, META_DB, read_image_targets
+    from backend.inspect.containerd import BLOBS, META_DB, NAMESPACE, read_image_targets
+
+    def records(reader) -> int:
+        bucket = reader.bucket("v1", NAMESPACE, "images")
+        return 0 if bucket is None else sum(1 for _ in bucket.keys())
 
     try:
+        count = read_consistent(root / META_DB, records)
+        if count > QUICK_LIMIT:
+            return count, None
         targets = read_consistent(root / META_DB, read_image_targets)
     except BboltError:
         return 0, 0
