@@ -220,6 +220,11 @@ def select(graph: StoreGraph, live: Store, selection: Selection) -> ReclaimPlan:
 
 def plan_reclaim(target: Target, selection: Selection, info: dict | None = None) -> ReclaimPlan:
     """The dry run: read the hidden store from disk and choose, no restart."""
+    return plan_with_graph(target, selection, info)[0]
+
+
+def plan_with_graph(target: Target, selection: Selection, info: dict | None = None) -> tuple[ReclaimPlan, StoreGraph]:
+    """:func:`plan_reclaim` and the graph it read (the window recomputes the bytes as images are ticked)."""
     if info is None:
         try:
             with target.client(timeout=10) as client:
@@ -227,7 +232,8 @@ def plan_reclaim(target: Target, selection: Selection, info: dict | None = None)
         except EngineError:
             info = None
     live, hidden, roots, data_root = hidden_roots(target, info, stopped_ok=True)
-    return select(read_graph(hidden, roots, data_root), live, selection)
+    graph = read_graph(hidden, roots, data_root)
+    return select(graph, live, selection), graph
 
 
 def confirmation_lines(plan: ReclaimPlan, running: list) -> list[str]:
