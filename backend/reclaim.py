@@ -35,7 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from backend.errors import EngineError, EngineNotInstalled, StoreswitchError
+from backend.errors import EngineError, EngineNotInstalled, StoreswitchError, SwitchInterrupted
 from backend.fs_errors import FileError
 from backend.inspect.inventory import data_root_of, with_classic_driver_on_disk
 from backend.inspect.model import human_bytes, plural
@@ -308,7 +308,7 @@ class Reclaim:
         except EngineError as exc:
             raise ReclaimRefused(f"the engine refuses the {hidden.title} config ({exc}); nothing was changed") from exc
         if self._stop_removing:
-            raise ReclaimRefused("interrupted before the reclaim began: nothing was changed")
+            raise SwitchInterrupted("interrupted before the reclaim began: nothing was changed")
         say("measure", f"Measuring the {hidden.title} on disk…")
         before = measure_store(roots)
         entry = ReclaimEntry(

@@ -109,10 +109,12 @@ class ReclaimJournal:
         )
 
     def write(self, entry: ReclaimEntry, step: str | None = None) -> None:
+        """Record *entry* (at *step*; without one, the images removed so far)."""
         if step is not None:
             entry.step = step
         write_json_atomic(self.path, asdict(entry))
-        fault_point(f"reclaim-{entry.step}")
+        if step is not None or entry.step == "planned":
+            fault_point(f"reclaim-{entry.step}")
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
