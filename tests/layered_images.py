@@ -10,24 +10,18 @@ each layer is distinct unless the same bytes are given to two images.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import platform
-import tarfile
+
+from backend.oci_archive import _tar as tar_of  # the same tar writer as the multi-platform check's archive
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
 def layer(size: int, name: str = "data.bin") -> bytes:
     """An uncompressed layer tar holding one file of *size* random bytes."""
-    buf = io.BytesIO()
-    data = os.urandom(size)
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tar_of([(name, os.urandom(size))])
 
 
 def save_archive(images: dict[str, list[bytes]]) -> bytes:
@@ -49,10 +43,4 @@ def save_archive(images: dict[str, list[bytes]]) -> bytes:
         files[config_name] = config
         manifest.append({"Config": config_name, "RepoTags": [ref], "Layers": names})
     files["manifest.json"] = json.dumps(manifest).encode()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tar_of(files.items())
