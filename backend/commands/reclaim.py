@@ -65,7 +65,7 @@ def run(args, ctx) -> int:
                 return 1
 
     def progress(step: str, message: str) -> None:
-        if not ctx.json:
+        if not ctx.json and step != "done":  # the result is printed below
             print(f"  {message}", file=sys.stderr)
 
     from backend.interrupts import deferred
@@ -92,6 +92,10 @@ def describe_plan(plan, dry_run: bool) -> list[str]:
                      f"{human_bytes(image.bytes)}{why}")
     for c in plan.containers:
         lines.append(f"  remove container {c['name']} ({c['state']})")
+    for kept in plan.kept_in_use:
+        names = " ".join(f"--remove-container {c}" for c in kept["containers"])
+        lines.append(f"  {kept['name'] or kept['id'][:19]} stays: a container uses it (to remove both: "
+                     f"storeswitch reclaim {kept['name'] or kept['id']} {names})")
     if not plan.images:
         lines.append("  (no images)")
     lines.extend(f"  note: {e}" for e in plan.errors)
