@@ -165,3 +165,34 @@ def test_dry_run_reads_the_disk_with_the_engine_stopped(tmp_path):
         True, "classic", "containerd", [], 0)
     proc = subprocess.run([*argv, "--json", "--yes"], capture_output=True, text=True)  # a real run needs the engine
     assert proc.returncode == 1 and "storeswitch engine start" in json.loads(proc.stdout)["error"]
+
+
+def test_a_reclaim_waits_for_no_one_while_a_switch_holds_the_lock(profile):
+    """The switch lock is the reclaim's too: a second operation is refused at once (exit 3)."""
+    from backend.errors import SwitchInProgress
+    from backend.reclaim import Reclaim
+    from backend.switch import SwitchTransaction
+    from backend.targets.managed import ManagedTarget
+
+    target = ManagedTarget(profile)
+    holder = SwitchTransaction(target, profile)
+    holder.check_not_busy(hold=True)
+    try:
+        with pytest.raises(SwitchInProgress):
+            Reclaim(target, profile).run(Selection())
+    finally:
+        holder.release()
+
+
+def test_a_damaged_reclaim_journal_stops_commands_but_diagnose(tmp_path):
+    profile = Profile.from_dir(tmp_path / "p")
+    path = reclaim_journal_path(profile)
+    path.parent.mkdir(parents=True)
+    path.write_text("{torn")
+    argv = [sys.executable, "-m", "backend.cli", "--profile", str(tmp_path / "p"), "--target", "managed"]
+    status = subprocess.run([*argv, "status"], capture_output=True, text=True)
+    assert status.returncode == 1 and "reclaim journal cannot be read" in status.stderr
+    diagnose = subprocess.run([*argv, "diagnose", "--json", "--no-sizes", "--no-known-issues"], capture_output=True, text=True)
+    assert diagnose.returncode == 0, diagnose.stderr
+    assert "reclaim journal" in json.loads(diagnose.stdout)["journal"]["problem"]
+    assert path.read_text() == "{torn"
