@@ -51,6 +51,11 @@ class ReclaimPanel(QObject):
         page.add_after_impact(self.row)
         self.button.clicked.connect(self.open_dialog)
         tasks.impactCounted.connect(self.impact_counted)
+        # While a switch or a restart runs, the engine is not free for a reclaim.
+        for started in (tasks.switchProgressed, tasks.engineRestartProgressed):
+            started.connect(lambda *_: self._engine_free(False))
+        for ended in (tasks.switchFinished, tasks.switchFailed, tasks.engineRestarted, tasks.engineRestartFailed):
+            ended.connect(lambda *_: self._engine_free(True))
         self.dialog: Any = None
         self.running: list = []
         self.hidden: Any = None
@@ -71,6 +76,12 @@ class ReclaimPanel(QObject):
             "Bring the images you need along when you switch, or reclaim the space they take.")
         self.notice.setAccessibleDescription(self.notice.text())
         self.row.setVisible(True)
+
+    def _engine_free(self, free: bool) -> None:
+        self.button.setEnabled(free)
+        self.button.setToolTip("" if free else "A switch or a restart is running; reclaim when it is done")
+        if self.dialog is not None and not self.dialog.running:
+            self.dialog.reclaim_button.setEnabled(free and bool(self.dialog.ticked()))
 
     # --- the dialog -------------------------------------------------------------------------
     def open_dialog(self) -> None:

@@ -57,6 +57,12 @@ def test_notice_and_dry_run_with_the_engine_stopped(profile, make_window, qtbot,
         items["db:9"].setCheckState(Qt.CheckState.Unchecked)
     assert changed.args[0] < everything and "2 images" in total.text()
 
+    # While a switch or a restart runs, neither the button nor the dialog's Reclaim can start one.
+    w.tasks.engineRestartProgressed.emit("stop", "Stopping the engine…")
+    assert not find(w, "reclaimButton").isEnabled() and not find(w, "reclaimConfirmButton").isEnabled()
+    w.tasks.engineRestartFailed.emit("no engine")
+    assert find(w, "reclaimButton").isEnabled() and find(w, "reclaimConfirmButton").isEnabled()
+
     # The real run needs the engine: refused with the next step, the config untouched.
     before = target.config_path.read_bytes()
     with qtbot.waitSignal(w.reclaim.reclaimFinished, timeout=RUN_MS) as finished:
