@@ -63,7 +63,7 @@ class Context:
 # The commands, by module name in backend/commands/ (in --help order). A module named ``a_b``
 # registers the command ``a-b``. To add a command, add its module's name here.
 COMMANDS = ("status", "switch", "engine", "gui", "known_issues", "diagnose", "verify", "check", "snapshotters",
-            "install_helper", "uninstall_helper", "apply_policy")
+            "install_helper", "uninstall_helper", "apply_policy", "reclaim")
 
 
 def _commands(names: tuple[str, ...] = COMMANDS):
@@ -116,7 +116,9 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
     recovered = problem = None
     # Recovery has work only when a switch left its journal; without one (nearly always) its
     # modules (the switch, filelock) are not loaded here: a command that never switches never needs them.
-    if recover and profile.journal_path.exists():
+    from backend.reclaim_journal import reclaim_journal_path  # a killed reclaim is recovered the same way
+
+    if recover and (profile.journal_path.exists() or reclaim_journal_path(profile).exists()):
         from backend.journal import JournalDamaged
         from backend.recovery import recover as run_recovery
 

@@ -29,7 +29,13 @@ from backend.verify import remove_probe_images
 
 
 def recover(target: Target, profile: Profile) -> str | None:
-    """Finish or roll back a switch that died; return a sentence saying what was done, or None."""
+    """Finish or roll back a switch (or a reclaim) that died; return a sentence saying what was done, or None."""
+    from backend.reclaim_journal import recover_reclaim  # a killed reclaim (its own journal) ends on the live store
+
+    return "; ".join(m for m in (recover_reclaim(target, profile), _recover_switch(target, profile)) if m) or None
+
+
+def _recover_switch(target: Target, profile: Profile) -> str | None:
     journal = SwitchJournal(profile.journal_path)
     if not profile.journal_path.exists():
         return None

@@ -194,6 +194,9 @@ class SettingsWindow(TargetSwitching, QWidget):
             from gui.policy_lock import PolicyLock
 
             self.policy_lock = PolicyLock(page, draft, self.profile, self.features, self)
+            from gui.reclaim_panel import ReclaimPanel
+
+            self.reclaim = ReclaimPanel(page, tasks, self)  # the hidden store's notice and reclaimButton
         else:
             from gui.diagnostics_panel import DiagnosticsPanel
             from gui.pages.troubleshoot import TroubleshootPage

@@ -41,6 +41,9 @@ def run(args, ctx) -> int:
     # A damaged journal stops every other command; the report says so (support needs it then).
     report["journal"] = {"path": str(ctx.profile.journal_path), "damaged": ctx.journal_problem is not None,
                          "problem": ctx.journal_problem}
+    from backend.hidden_store import from_report
+
+    report["hidden_store"] = from_report(report)  # the inactive-store notice, from the figures measured above
     report = Redactor().redact_json(report)
     bundle = None
     if args.bundle:
@@ -53,6 +56,8 @@ def run(args, ctx) -> int:
         if ctx.journal_problem:
             lines[1:1] = [f"{'switch journal:':<{LABEL_WIDTH}}! DAMAGED: {ctx.journal_problem}",
                           f"{'':<{LABEL_WIDTH}}(no recovery ran; other commands refuse until it is dealt with)"]
+        if report["hidden_store"] and report["hidden_store"]["notice"]:
+            lines.append(f"{'hidden store:':<{LABEL_WIDTH}}{report['hidden_store']['notice']}")
         if bundle:
             lines.append(f"{'bundle:':<{LABEL_WIDTH}}{bundle['path']} ({len(bundle['files'])} files, secrets redacted)")
         print("\n".join(lines))

@@ -274,6 +274,10 @@ class ExperimentalPage(SettingsPage):
         """Add a control under the checkbox (for example the snapshotter choice)."""
         self.options_box.insertWidget(1, widget)
 
+    def add_after_impact(self, widget: QWidget) -> None:
+        """Add a row under what switching does (gui.reclaim_panel's hidden-store notice and button)."""
+        self.body.insertWidget(self.body.indexOf(self.impact_progress) + 1, widget)
+
     def set_impact(self, text: str) -> None:
         """What switching will do on this machine, as rich text."""
         self.impact.setText(text)
