@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import TYPE_CHECKING, Any, Iterable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator
 
 from backend.errors import EngineAPIError, EngineError, EngineUnreachable
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 30.0
+STREAM_TIMEOUT = 600.0  # an export or import of gigabytes: the engine may think for a while between chunks
+STREAM_CHUNK = 1 << 20
 
 _negotiated: dict[str, str] = {}  # engine address -> ApiVersion it answered (see the module docstring)
 
@@ -188,6 +191,65 @@ class EngineClient:
 
     def remove_container(self, ident: str, force: bool = True) -> None:
         self.request("DELETE", f"/containers/{ident}", params={"force": "1" if force else "0"})
+
+    # --- streamed export and import: bringing images along a switch (backend/bring.py) -----
+    # ``docker save`` / ``docker load`` move gigabytes: these never hold a whole archive in memory.
+    def save_images(self, names: list[str], out: BinaryIO, platform: dict[str, str] | None = None,
+                    on_chunk: Callable[[int], None] | None = None) -> int:
+        """``GET /images/get?names=…``: the engine's export of *names*, written to *out* chunk by chunk.
+
+        *platform* (an OCI platform) selects one platform of a multi-platform image; the engine
+        honours it from API 1.48 (moby daemon/server/router/image/image_routes.go, getImagesGet:
+        "platform param was introduced in API version 1.48"). *on_chunk(bytes so far)* may raise
+        to stop the transfer (a cancel). Returns the bytes written.
+        """
+        params: list[tuple[str, str]] = [("names", n) for n in names]
+        if platform:
+            params.append(("platform", json.dumps(platform, separators=(",", ":"))))
+        written = 0
+        with self._stream("GET", "/images/get", params=params) as resp:
+            for chunk in resp.iter_raw(STREAM_CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(written)
+        return written
+
+    def load_images_from(self, chunks: Iterable[bytes]) -> list[str]:
+        """``POST /images/load`` with the archive streamed from *chunks*; the names the engine loaded."""
+        resp = self.request("POST", "/images/load", params={"quiet": "1"}, content=chunks,
+                            headers={"Content-Type": "application/x-tar"}, timeout=STREAM_TIMEOUT)
+        _raise_stream_error(resp.text, "load")
+        loaded = []
+        for line in resp.text.splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            text = str(item.get("stream", "")) if isinstance(item, dict) else ""
+            if text.startswith("Loaded image: "):
+                loaded.append(text[len("Loaded image: "):].strip())
+        return loaded
+
+    def images_with_manifests(self) -> list[dict[str, Any]]:
+        """``GET /images/json?manifests=1`` (API 1.47+): each image's platform manifests on the containerd store."""
+        return self._json(self.request("GET", "/images/json", params={"manifests": "1"}))
+
+    @contextmanager
+    def _stream(self, method: str, path: str, **kw: Any) -> Iterator[httpx.Response]:
+        import httpx
+
+        full = f"/v{self.api_version}{path}"
+        try:
+            with self._http.stream(method, full, timeout=httpx.Timeout(STREAM_TIMEOUT, connect=CONNECT_TIMEOUT), **kw) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise EngineAPIError(resp.status_code, _error_message(resp), f"{method} {path}")
+                yield resp
+        except (httpx.ConnectError, FileNotFoundError, ConnectionRefusedError) as exc:
+            raise EngineUnreachable(f"no engine listening on {self.host}: is it started?") from exc
+        except httpx.HTTPError as exc:
+            raise EngineError(f"the engine at {self.host} broke off {method} {path}: {exc}") from exc
 
 
 class EngineAnswers:
