@@ -100,3 +100,14 @@ def test_containerd_to_classic_multiplatform(engine):
     with engine.client() as c:  # the containerd store kept its copy, both platforms whole
         assert sorted(complete_platforms(c.export_image("ssw/multi:v1"))) == ["linux/amd64", "linux/arm64"]
     engine.switch_to("classic")
+
+
+def test_an_unknown_image_is_refused_before_anything_changes(engine):
+    engine.switch_to("classic") if engine.status()["live_store"] != "classic" else None
+    config = engine.profile.managed_config_path.read_bytes()
+    proc = engine.run("switch", "containerd", "--bring", "ssw/not-here:v9", "--json")
+    assert proc.returncode == 1
+    err = json.loads(proc.stdout)["error"]
+    assert "ssw/not-here:v9" in err and "not an image of the classic store" in err and "Nothing was changed" in err
+    assert engine.profile.managed_config_path.read_bytes() == config
+    assert engine.status()["live_store"] == "classic"
