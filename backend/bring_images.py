@@ -188,3 +188,18 @@ def archive_facts(path: Path) -> ArchiveFacts:
             if isinstance(doc, dict) and isinstance(doc.get("config"), dict):
                 facts.manifest_config[digest] = doc["config"].get("digest", "")
     return facts
+
+
+def list_live(target: Any) -> tuple[Store, list[ImageChoice]]:
+    """The store the target's engine runs and its images (what the GUI's list shows)."""
+    from backend.inspect.containerd import BLOBS
+    from backend.stores import live_store
+
+    with target.client(timeout=60) as client:
+        info = client.info()
+        store = live_store(info)
+        blobs = None
+        if store is Store.CONTAINERD and not api_at_least(client, "1.47"):
+            roots = target.store_roots(info).get(Store.CONTAINERD)
+            blobs = roots.roots[0] / BLOBS if roots and roots.roots else None
+        return store, list_images(client, store, blobs)
