@@ -226,10 +226,11 @@ class Bringer:
                 names = [t for i in self.images for t in i.tags]  # every tag: the archive keeps each name
                 if platform is not None and not api_at_least(client, PLATFORM_API):
                     platform = None  # refused by plan() when it mattered: every image here has one platform
+                # Not fsynced: the archive must outlive this process (a kill leaves it in the page cache),
+                # not a power cut; after one, a truncated archive fails its import, which recovery reports
+                # (the images stay in the old store). An fsync of gigabytes would cost the user seconds.
                 with open(self.archive, "wb") as out:
                     size = client.save_images(names, out, platform, report.chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
             report.done(size)
             self._facts(archive_facts(self.archive))
             self._save(entry, "exported")
