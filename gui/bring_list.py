@@ -21,8 +21,12 @@ from backend.inspect.model import human_bytes
 from backend.stores import Store
 from gui.widgets import label
 
-INTRO = ("Tick images of the current store to copy them into the other store when you Apply &amp; restart "
+INTRO = ("Tick images of the current store to copy them into the other store when you Apply & restart "
          "(through the engine's own save and load; the current store keeps them). Nothing is copied unless you tick it.")
+
+
+LIST_EMPTY_HEIGHT = 48
+LIST_ROWS_SHOWN = 6  # more images scroll inside the list
 
 
 class BringList(QObject):
@@ -51,8 +55,7 @@ class BringList(QObject):
         self.list = QListWidget()
         self.list.setObjectName("bringImagesList")
         self.list.setAccessibleName("Images to bring along to the other store")
-        self.list.setMinimumHeight(96)
-        self.list.setMaximumHeight(180)
+        self.list.setFixedHeight(LIST_EMPTY_HEIGHT)
         self.list.itemChanged.connect(lambda _item: self._update_total())
         col.addWidget(self.list)
         self.total = label("", "help", name="bringTotalLabel")
@@ -134,11 +137,19 @@ class BringList(QObject):
             self.list.addItem(item)
         self.list.blockSignals(False)
         self.list.setEnabled(bool(images))
+        self._fit()
         self._update_total()
         self.imagesListed.emit(images)
 
+    def _fit(self) -> None:
+        """As tall as its rows (up to :data:`LIST_ROWS_SHOWN`), so a short list leaves no empty box."""
+        rows = min(self.list.count(), LIST_ROWS_SHOWN)
+        height = rows * max(self.list.sizeHintForRow(0), 1) + 2 * self.list.frameWidth() + 4 if rows else LIST_EMPTY_HEIGHT
+        self.list.setFixedHeight(max(height, LIST_EMPTY_HEIGHT))
+
     def _show_message(self, text: str) -> None:
         self.list.clear()
+        self._fit()
         self.list.setEnabled(False)
         self.total.setText(text)
         self.total.setAccessibleDescription(text)
