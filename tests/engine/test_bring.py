@@ -3,9 +3,10 @@
 classic -> containerd with two of three images (one of 200 MB of random bytes): the two are on the
 containerd store with the same tags, the same config (the manifest the containerd store names
 points at the classic image's config) and the same layer diff IDs; the third is not; all three are
-still in the classic store after switching back. containerd -> classic with a two-platform image:
-brought as the host platform where the engine can export one platform (API 1.48+, the sid engine),
-refused before anything stops where it cannot (Engine 26.1.5, API 1.45).
+still in the classic store after switching back. containerd -> classic with ``--bring-all`` and a
+two-platform image among single-platform ones: brought as the host platform where the engine can
+export one platform (API 1.48+, the sid engine), refused before anything stops where it cannot
+(Engine 26.1.5, API 1.45), naming only the two-platform image.
 """
 
 from __future__ import annotations
@@ -71,19 +72,24 @@ def test_containerd_to_classic_multiplatform(engine):
         can_pick = api_at_least(c, "1.48")
         host = c.version()["Arch"]
         pid_before = c.info().get("ID"), engine.profile.managed_pidfile.read_text()
-    proc = engine.run("switch", "classic", "--bring", "ssw/multi:v1", "--json", timeout=300)
+    with engine.client() as c:
+        here = {t for i in c.images() for t in (i.get("RepoTags") or [])}
+    assert {"ssw/big:v1", "ssw/small:v1"} <= here  # brought by the first test: single-platform images
+    proc = engine.run("switch", "classic", "--bring-all", "--json", timeout=300)
     if not can_pick:
         assert proc.returncode == 1, proc.stdout + proc.stderr
         err = json.loads(proc.stdout)["error"]
         assert "ssw/multi:v1" in err and "1.48" in err and "linux/arm64" in err and "Nothing was changed" in err
+        assert "ssw/big:v1" not in err  # only the images that cannot be brought are named
         assert engine.status()["live_store"] == "containerd"
         assert engine.profile.managed_pidfile.read_text() == pid_before[1], "the engine was restarted"
         assert not engine.profile.journal_path.exists()
         return
     assert proc.returncode == 0, proc.stderr
-    brought = json.loads(proc.stdout)["brought"]
-    assert [b["name"] for b in brought] == ["ssw/multi:v1"] and brought[0]["verified"]
-    assert brought[0]["platform"] == f"linux/{host}"
+    brought = {b["name"]: b for b in json.loads(proc.stdout)["brought"]}
+    assert {"ssw/multi:v1", "ssw/big:v1", "ssw/small:v1"} <= {t for b in brought.values() for t in b["tags"]}
+    assert all(b["verified"] for b in brought.values()), brought
+    assert brought["ssw/multi:v1"]["platform"] == f"linux/{host}"
     members = read_members(archive.data)
     configs = {}
     for name, data in members.items():
