@@ -32,7 +32,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from backend.bring_images import ArchiveFacts, ImageChoice, api_at_least, archive_facts, host_platform, list_images, resolve
+from backend.bring_images import (
+    ArchiveFacts,
+    ImageChoice,
+    api_at_least,
+    archive_facts,
+    content_blobs,
+    host_platform,
+    list_images,
+    resolve,
+)
 from backend.engine.api import STREAM_CHUNK, EngineClient
 from backend.errors import EngineAPIError, EngineError, SwitchError, SwitchInterrupted
 from backend.inspect.model import human_bytes
@@ -105,8 +114,8 @@ def plan(client: EngineClient, request: BringRequest, from_store: Store, to: Sto
     brought = []
     for c in chosen:
         try:
-            params = {"platform": _platform_json(platform)} if platform and request.platform and api_at_least(client, "1.49") else None
-            data = client._json(client.request("GET", f"/images/{c.id}/json", params=params))
+            one = platform if platform and request.platform and api_at_least(client, "1.49") else None  # inspect's platform: 1.49
+            data = client.inspect_image(c.id, platform=split_platform(one) if one else None)
         except EngineError as exc:
             raise BringRefused(f"cannot bring {c.name}: the engine cannot inspect it ({exc}). Nothing was changed.") from exc
         layers = list((data.get("RootFS") or {}).get("Layers") or [])
@@ -138,12 +147,6 @@ def _refuse_platforms(client: EngineClient, chosen: list[ImageChoice], platform:
         step = "Leave them out, or choose another platform with --platform."
     raise BringRefused(f"cannot bring {'; '.join(cannot)} to the classic store: {why}. Nothing was changed "
                        f"(the engine still runs the containerd store). {step}")
-
-
-def _platform_json(platform: str) -> str:
-    import json
-
-    return json.dumps(split_platform(platform), separators=(",", ":"))
 
 
 def _data_root(client: EngineClient) -> Path | None:
@@ -196,11 +199,7 @@ class Bringer:
                                "it restarts on the other store). Nothing was changed.")
         archive = archive_dir(tx.profile.state_dir) / f"{switch_id}.tar"
         with tx.target.client(timeout=60) as client:
-            info = client.info()
-            roots = tx.target.store_roots(info).get(Store.CONTAINERD) if from_store is Store.CONTAINERD else None
-            from backend.inspect.containerd import BLOBS
-
-            blobs = roots.roots[0] / BLOBS if roots and roots.roots else None
+            blobs = content_blobs(tx.target, client.info(), from_store)
             images = plan(client, request, from_store, to, blobs, archive)
         return cls(tx, request, from_store, to, images, archive)
 
@@ -238,11 +237,15 @@ class Bringer:
             self.archive.unlink(missing_ok=True)
             self.tx.journal.clear()
             if isinstance(exc, _Cancelled):
-                raise SwitchInterrupted(f"interrupted while exporting the images to bring: nothing was changed "
-                                        f"(the engine still runs the {self.from_store.title})") from None
+                message = (f"interrupted while exporting the images to bring: nothing was changed "
+                           f"(the engine still runs the {self.from_store.title})")
+                self.tx._record(self.from_store, self.to, "refused", message)
+                raise SwitchInterrupted(message) from None
             if isinstance(exc, EngineError):
-                raise SwitchError(f"exporting the images to bring failed: {exc}. Nothing was changed "
-                                  f"(the engine still runs the {self.from_store.title}).") from exc
+                message = (f"exporting {', '.join(i.name for i in self.images)} to bring along failed: {exc}. Nothing was changed "
+                           f"(the engine still runs the {self.from_store.title}).")
+                self.tx._record(self.from_store, self.to, "refused", message)
+                raise SwitchError(message) from exc
             if isinstance(exc, OSError):
                 from backend.fs_errors import file_error
 

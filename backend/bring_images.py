@@ -190,16 +190,21 @@ def archive_facts(path: Path) -> ArchiveFacts:
     return facts
 
 
+def content_blobs(target: Any, info: dict[str, Any], store: Store) -> Path | None:
+    """Where the containerd store's blobs are on disk (for :func:`target_platforms`), or None."""
+    if store is not Store.CONTAINERD:
+        return None
+    from backend.inspect.containerd import BLOBS
+
+    roots = target.store_roots(info).get(Store.CONTAINERD)
+    return roots.roots[0] / BLOBS if roots and roots.roots else None
+
+
 def list_live(target: Any) -> tuple[Store, list[ImageChoice]]:
     """The store the target's engine runs and its images (what the GUI's list shows)."""
-    from backend.inspect.containerd import BLOBS
     from backend.stores import live_store
 
     with target.client(timeout=60) as client:
         info = client.info()
         store = live_store(info)
-        blobs = None
-        if store is Store.CONTAINERD and not api_at_least(client, "1.47"):
-            roots = target.store_roots(info).get(Store.CONTAINERD)
-            blobs = roots.roots[0] / BLOBS if roots and roots.roots else None
-        return store, list_images(client, store, blobs)
+        return store, list_images(client, store, content_blobs(target, info, store))

@@ -106,20 +106,23 @@ def run(args, ctx) -> int:
 
 
 def bring_request(args):
-    """The ``--bring`` / ``--bring-all`` / ``--platform`` choice, or a usage error (exit 2)."""
-    if not (args.bring or args.bring_all):
-        return None, ("--platform applies only with --bring or --bring-all" if args.platform else "")
+    """The ``--bring`` / ``--bring-all`` / ``--platform`` choice, or a usage error (exit 2).
+
+    Read with defaults: ``apply-policy`` runs this command with arguments of its own, which bring nothing."""
+    names, every, platform = getattr(args, "bring", None) or [], getattr(args, "bring_all", False), getattr(args, "platform", None)
+    if not (names or every):
+        return None, ("--platform applies only with --bring or --bring-all" if platform else "")
     if args.no_restart:
         return None, "--bring needs a restart (the images are imported into the new store): drop --no-restart"
-    if args.platform:
+    if platform:
         if args.store != Store.CLASSIC.value:
             return None, "--platform applies to a switch to the classic store (the containerd store keeps every platform)"
         from backend.oci_archive import split_platform
 
         try:
-            split_platform(args.platform)
+            split_platform(platform)
         except ValueError as exc:
             return None, str(exc)
     from backend.bring import BringRequest
 
-    return BringRequest(list(args.bring), args.bring_all, args.platform), ""
+    return BringRequest(list(names), every, platform), ""

@@ -181,8 +181,10 @@ class EngineClient:
     def remove_image(self, ref: str, force: bool = True) -> None:
         self.request("DELETE", f"/images/{ref}", params={"force": "1" if force else "0"})
 
-    def inspect_image(self, ref: str) -> dict[str, Any]:
-        return self._json(self.request("GET", f"/images/{ref}/json"))
+    def inspect_image(self, ref: str, platform: dict[str, str] | None = None) -> dict[str, Any]:
+        """*platform*: which platform of a multi-platform image (API 1.49+; older engines ignore it)."""
+        params = {"platform": json.dumps(platform, separators=(",", ":"))} if platform else None
+        return self._json(self.request("GET", f"/images/{ref}/json", params=params))
 
     def create_container(self, image: str, name: str | None = None, cmd: Iterable[str] = ("/none",)) -> str:
         params = {"name": name} if name else None

@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from backend.engine.install import default_engine_dir  # noqa: E402
 from backend.profile import Profile  # noqa: E402
+from backend.stores import Store  # noqa: E402
+from backend.switch import SwitchTransaction  # noqa: E402
 from backend.targets.managed import ManagedTarget  # noqa: E402
 from tests.engine.bring_support import MB, import_random_image  # noqa: E402
 
@@ -87,31 +89,26 @@ def shoot(profile_root: Path, size: str) -> None:
 
 
 def main() -> int:
-    root = Path(tempfile.mkdtemp(prefix="ssw-bshots-"))
-    home = Path(tempfile.mkdtemp(prefix="ssw-bshots-home-"))
-    os.environ.update(STORESWITCH_PROFILE=str(root), STORESWITCH_ENGINE_DIR=str(default_engine_dir()),
-                      DOCKER_CONFIG=str(home / ".docker"), HOME=str(home), QT_QPA_PLATFORM="offscreen")
-    profile = Profile.from_dir(root)
-    target = ManagedTarget(profile)
-    try:
-        target.start()
-        with target.client() as c:
-            for name, size in IMAGES.items():
-                import_random_image(c, *name.split(":"), size * MB)
-        for size in SIZES:
-            shoot(root, size)
-            with target.client() as c:  # back to the scene: classic store, nothing brought yet
-                for name in CHOSEN:
-                    c.remove_image(name)
-            from backend.stores import Store
-            from backend.switch import SwitchTransaction
-
-            SwitchTransaction(target, profile).run(Store.CLASSIC)
-    finally:
-        target.stop()
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.rmtree(profile.run_dir, ignore_errors=True)
-        shutil.rmtree(home, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="ssw-bshots-") as tmp, tempfile.TemporaryDirectory(prefix="ssw-bshots-home-") as home:
+        root = Path(tmp)
+        os.environ.update(STORESWITCH_PROFILE=str(root), STORESWITCH_ENGINE_DIR=str(default_engine_dir()),
+                          DOCKER_CONFIG=str(Path(home) / ".docker"), HOME=home, QT_QPA_PLATFORM="offscreen")
+        profile = Profile.from_dir(root)
+        target = ManagedTarget(profile)
+        try:
+            target.start()
+            with target.client() as c:
+                for name, size in IMAGES.items():
+                    import_random_image(c, *name.split(":"), size * MB)
+            for size in SIZES:
+                shoot(root, size)
+                with target.client() as c:  # back to the scene: classic store, nothing brought yet
+                    for name in CHOSEN:
+                        c.remove_image(name)
+                SwitchTransaction(target, profile).run(Store.CLASSIC)
+        finally:
+            target.stop()  # the engine's run directory (exec-root, socket) goes with it
+            shutil.rmtree(profile.run_dir, ignore_errors=True)
     return 0
 
 

@@ -63,3 +63,38 @@ def test_cancel_during_import_leaves_both_stores_as_they_were(managed, engine_pr
     SwitchTransaction(managed, engine_profile).run(Store.CLASSIC)
     with managed.client() as c:
         assert c.inspect_image("ssw/cancel:v2")["Id"] == ident
+
+
+def test_too_little_space_for_the_archive_is_refused_before_anything_changes(managed, engine_profile):
+    """The archive's folder on a 32 MB tmpfs (a real small file system), a 40 MB image to bring."""
+    import os
+
+    from backend.bring import BringRefused
+    from tests.engine.test_faults_files import mounted
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    with managed.client() as c:
+        import_random_image(c, "ssw/space", "v1", 40 * MB)
+    config = managed.config_path.read_bytes()
+    pid = engine_profile.managed_pidfile.read_text()
+    place = engine_profile.state_dir / "bring"
+    place.mkdir(parents=True, exist_ok=True)
+    with mounted("-t", "tmpfs", "-o", "size=32m", "tmpfs", target=place):
+        with pytest.raises(BringRefused) as refused:
+            SwitchTransaction(managed, engine_profile).run(Store.CONTAINERD, bring=BringRequest(["ssw/space:v1"]))
+        assert not list(place.glob("*"))
+    text = str(refused.value)
+    assert "not enough free space" in text and str(place) in text and "Nothing was changed" in text
+    assert managed.config_path.read_bytes() == config and engine_profile.managed_pidfile.read_text() == pid
+    assert not engine_profile.journal_path.exists()
+
+
+def test_an_export_the_engine_refuses_is_an_error_with_its_words(managed):
+    import io
+
+    from backend.errors import EngineAPIError
+
+    with managed.client() as c, pytest.raises(EngineAPIError) as failed:
+        c.save_images(["ssw/never-was:v1"], io.BytesIO())
+    assert failed.value.status == 404 and failed.value.message  # the engine's own words, kept verbatim
