@@ -25,6 +25,19 @@ pytestmark = pytest.mark.engine
 engine = pytest.fixture(scope="module")(module_engine)
 
 
+def platform_configs(archive) -> dict[str, str]:
+    """Architecture -> config digest, read from the generated archive itself (what the classic store's ID must be)."""
+    configs = {}
+    for name, data in read_members(archive.data).items():
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "architecture" in doc and "rootfs" in doc:
+            configs[doc["architecture"]] = "sha256:" + name.rsplit("/", 1)[-1]
+    return configs
+
+
 def test_classic_to_containerd_brings_two_of_three(engine):
     with engine.client() as c:
         ids = {
@@ -90,18 +103,9 @@ def test_containerd_to_classic_multiplatform(engine):
     assert {"ssw/multi:v1", "ssw/big:v1", "ssw/small:v1"} <= {t for b in brought.values() for t in b["tags"]}
     assert all(b["verified"] for b in brought.values()), brought
     assert brought["ssw/multi:v1"]["platform"] == f"linux/{host}"
-    members = read_members(archive.data)
-    configs = {}
-    for name, data in members.items():
-        try:
-            doc = json.loads(data)
-        except ValueError:
-            continue
-        if isinstance(doc, dict) and "architecture" in doc and "rootfs" in doc:
-            configs[doc["architecture"]] = "sha256:" + name.rsplit("/", 1)[-1]
     with engine.client() as c:
         got = c.inspect_image("ssw/multi:v1")
-        assert got["Architecture"] == host and got["Id"] == configs[host]
+        assert got["Architecture"] == host and got["Id"] == platform_configs(archive)[host]
     engine.switch_to("containerd")
     with engine.client() as c:  # the containerd store kept its copy, both platforms whole
         assert sorted(complete_platforms(c.export_image("ssw/multi:v1"))) == ["linux/amd64", "linux/arm64"]
@@ -117,3 +121,24 @@ def test_an_unknown_image_is_refused_before_anything_changes(engine):
     assert "ssw/not-here:v9" in err and "not an image of the classic store" in err and "Nothing was changed" in err
     assert engine.profile.managed_config_path.read_bytes() == config
     assert engine.status()["live_store"] == "classic"
+
+
+def test_platform_option_brings_the_other_platform_or_is_refused(engine):
+    """``--platform linux/arm64``: that platform's image on the classic store (API 1.48+), or refused up front."""
+    if engine.status()["live_store"] != "containerd":
+        engine.switch_to("containerd")
+    archive = build_archive("docker.io/ssw/multi:v2")
+    with engine.client() as c:
+        c.load_images(archive.data)
+        can_pick = api_at_least(c, "1.48")
+    proc = engine.run("switch", "classic", "--bring", "ssw/multi:v2", "--platform", "linux/arm64", "--json", timeout=300)
+    if not can_pick:
+        assert proc.returncode == 1 and "ssw/multi:v2" in json.loads(proc.stdout)["error"]
+        assert engine.status()["live_store"] == "containerd"
+        return
+    assert proc.returncode == 0, proc.stderr
+    brought = json.loads(proc.stdout)["brought"]
+    assert brought[0]["platform"] == "linux/arm64" and brought[0]["verified"], brought
+    with engine.client() as c:
+        got = c.inspect_image("ssw/multi:v2")
+    assert got["Architecture"] == "arm64" and got["Id"] == brought[0]["config_digest"] == platform_configs(archive)["arm64"]
