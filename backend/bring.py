@@ -232,6 +232,7 @@ class Bringer:
                     size = client.save_images(names, out, platform, report.chunk)
             report.done(size)
             self._facts(archive_facts(self.archive))
+            refuse_taken_names(self.tx.target, self.images, self.to)
             self._save(entry, "exported")
         except BaseException as exc:
             self.archive.unlink(missing_ok=True)
@@ -274,6 +275,32 @@ class Bringer:
                                  lambda state: self._save(entry, state),
                                  _Reporter("import", self.archive.stat().st_size if self.archive.exists() else 0,
                                            self.request.on_bytes, progress, "Importing", self.tx))
+
+
+def refuse_taken_names(target: Any, images: list[BroughtImage], to: Store) -> None:
+    """Refuse a tag the other store already gives to another image: the load would move the name
+    there and leave that image untagged. Read from disk (the other store is hidden); where its
+    files cannot be read (an ordinary user and a system engine) the check is skipped."""
+    from backend.inspect.inventory import read_from_disk
+    from backend.inspect.model import familiar_name
+
+    try:
+        with target.client(timeout=30) as client:
+            info = client.info()
+        inventory = read_from_disk(target.store_roots(info), Path(info.get("DockerRootDir") or "/"),
+                                   image_sizes=False, stores=(to,))[to]
+    except (EngineError, OSError):
+        return
+    there = {familiar_name(r.name): r.id for r in inventory.images if r.name}
+    taken = []
+    for img in images:
+        expected = img.config_digest if to is Store.CLASSIC else img.manifest_digest
+        taken += [f"{tag} (there it is {there[tag]})" for tag in img.tags
+                  if expected and there.get(tag) not in (None, expected)]
+    if taken:
+        raise BringRefused(f"cannot bring {'; '.join(taken)}: the {to.title} already has that name for another image, "
+                           "which the copy would leave without its name. Nothing was changed (the engine still runs "
+                           f"the {to.other.title}). Rename one of them (docker tag) or leave it out.")
 
 
 class _Cancelled(Exception):

@@ -127,9 +127,10 @@ def test_platform_option_brings_the_other_platform_or_is_refused(engine):
     """``--platform linux/arm64``: that platform's image on the classic store (API 1.48+), or refused up front."""
     if engine.status()["live_store"] != "containerd":
         engine.switch_to("containerd")
-    archive = build_archive("docker.io/ssw/multi:v2")
+    archive = build_archive("docker.io/ssw/multi:v2")  # the same content as ssw/multi:v1: one image, two names
     with engine.client() as c:
         c.load_images(archive.data)
+        c.remove_image("ssw/multi:v1", force=False)  # the classic store has v1 as amd64: bring v2 alone
         can_pick = api_at_least(c, "1.48")
     proc = engine.run("switch", "classic", "--bring", "ssw/multi:v2", "--platform", "linux/arm64", "--json", timeout=300)
     if not can_pick:
@@ -142,3 +143,24 @@ def test_platform_option_brings_the_other_platform_or_is_refused(engine):
     with engine.client() as c:
         got = c.inspect_image("ssw/multi:v2")
     assert got["Architecture"] == "arm64" and got["Id"] == brought[0]["config_digest"] == platform_configs(archive)["arm64"]
+
+
+def test_a_name_the_other_store_gives_another_image_is_refused(engine):
+    """The load would move the name and leave the other store's image untagged: refused before the stop."""
+    from tests.conftest import tiny_tar
+
+    if engine.status()["live_store"] != "containerd":
+        engine.switch_to("containerd")
+    with engine.client() as c:
+        c.import_image(tiny_tar(b"the containerd store's own"), "ssw/clash", "v1")
+        theirs = c.inspect_image("ssw/clash:v1")["Id"]
+    engine.switch_to("classic")
+    with engine.client() as c:
+        c.import_image(tiny_tar(b"the classic store's own"), "ssw/clash", "v1")
+    pid = engine.profile.managed_pidfile.read_text()
+    proc = engine.run("switch", "containerd", "--bring", "ssw/clash:v1", "--json")
+    assert proc.returncode == 1
+    err = json.loads(proc.stdout)["error"]
+    assert "ssw/clash:v1" in err and theirs in err and "Nothing was changed" in err
+    assert engine.profile.managed_pidfile.read_text() == pid and engine.status()["live_store"] == "classic"
+    assert not list((engine.profile.state_dir / "bring").glob("*")) and not engine.profile.journal_path.exists()
