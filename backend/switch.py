@@ -298,7 +298,8 @@ class SwitchTransaction:
             config.write(new_bytes)
         except (OSError, FileError) as exc:
             self.journal.clear()  # an atomic write that failed replaced nothing: there is nothing to recover
-            bringer and bringer.discard()
+            if bringer is not None:
+                bringer.discard()
             error = exc if isinstance(exc, FileError) else file_error(exc, config.path, "writing the engine's config")
             message = f"{error}. Nothing was changed: {config.path} is as it was and {engine_state}"
             self._record(from_store, to, "refused", message)
@@ -308,7 +309,8 @@ class SwitchTransaction:
         except OSError as exc:
             restored = rollback(self.target, entry, self.profile)
             self.journal.clear()
-            bringer and bringer.discard()
+            if bringer is not None:
+                bringer.discard()
             raise file_error(exc, self.journal.path, "writing the switch journal", restored) from exc
 
         if not restart or not installed:

@@ -16,6 +16,7 @@ changes (exit 1, naming them); the JSON result lists ``brought`` (name, tags, si
 from __future__ import annotations
 
 import sys
+import time
 
 from backend.stores import Store
 
@@ -46,9 +47,17 @@ def run(args, ctx) -> int:
     from backend.interrupts import deferred
     from backend.switch import SwitchTransaction
 
+    last_bytes = [0.0]
+
     def progress(step: str, message: str) -> None:
-        if not ctx.json:
-            print(f"  {message}", file=sys.stderr)
+        if ctx.json:
+            return
+        if step == "bring" and message.endswith("…") and " of " in message:  # bytes moved: one line a second
+            now = time.monotonic()
+            if now - last_bytes[0] < 1.0:
+                return
+            last_bytes[0] = now
+        print(f"  {message}", file=sys.stderr)
 
     if args.snapshotter and args.store != Store.CONTAINERD.value:
         print("storeswitch: --snapshotter applies to the containerd store only", file=sys.stderr)
