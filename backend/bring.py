@@ -228,8 +228,13 @@ class Bringer:
                 # Not fsynced: the archive must outlive this process (a kill leaves it in the page cache),
                 # not a power cut; after one, a truncated archive fails its import, which recovery reports
                 # (the images stay in the old store). An fsync of gigabytes would cost the user seconds.
+                def chunk(done: int) -> None:
+                    report.chunk(done)
+                    if done * 2 >= total > (done - STREAM_CHUNK) * 2:
+                        fault_point("bring-exporting")  # tests: SIGKILL with about half of the archive written
+
                 with open(self.archive, "wb") as out:
-                    size = client.save_images(names, out, platform, report.chunk)
+                    size = client.save_images(names, out, platform, chunk)
             report.done(size)
             self._facts(archive_facts(self.archive))
             refuse_taken_names(self.tx.target, self.images, self.to)

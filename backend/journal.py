@@ -9,7 +9,8 @@ recovery finishes it or rolls it back before anything else runs.
 Fault injection, for the crash-safety tests only: when the environment variable
 ``STORESWITCH_FAULT_KILL_AFTER`` names a step, the process SIGKILLs itself right after that
 step is recorded (or, for ``probe-imported``, while the verify probe's image is in the store; for
-``bring-exported``, once the archive of the images to bring along is complete and journaled; for
+``bring-exporting``, with about half of the archive of the images to bring along written; for
+``bring-exported``, once that archive is complete and journaled; for
 ``bring-importing``, with half of that archive sent to the engine: :mod:`backend.bring`).
 Unset (always, outside tests) it does nothing.
 

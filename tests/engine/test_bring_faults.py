@@ -1,7 +1,8 @@
 """A switch bringing images along, SIGKILLed after the export, after the restart and during the import.
 
 Each case runs ``storeswitch switch containerd --bring …`` with ``STORESWITCH_FAULT_KILL_AFTER``
-(the documented fault hook: ``bring-exported`` once the archive is complete and journaled,
+(the documented fault hook: ``bring-exporting`` with half of the archive written (a partial archive
+left behind), ``bring-exported`` once the archive is complete and journaled,
 ``engine-started`` once the engine runs the new store, ``bring-importing`` with half of the archive
 sent to the engine), checks it died by SIGKILL, then runs ``storeswitch status --json``: the next
 command finishes the switch and imports the image (killed after the restart), or rolls it back and
@@ -22,7 +23,7 @@ from tests.engine.cli_support import module_engine
 pytestmark = pytest.mark.engine
 
 engine = pytest.fixture(scope="module")(module_engine)
-IMAGES = {"bring-exported": "ssw/k-exported:v1", "engine-started": "ssw/k-started:v1",
+IMAGES = {"bring-exporting": "ssw/k-exporting:v1", "bring-exported": "ssw/k-exported:v1", "engine-started": "ssw/k-started:v1",
           "bring-importing": "ssw/k-importing:v1", "archive-gone": "ssw/k-gone:v1"}
 
 
@@ -42,19 +43,21 @@ def on_classic(eng) -> None:
         eng.switch_to("classic")
 
 
-@pytest.mark.parametrize("fault", ["bring-exported", "engine-started", "bring-importing"])
+@pytest.mark.parametrize("fault", ["bring-exporting", "bring-exported", "engine-started", "bring-importing"])
 def test_killed_bring_is_completed_or_rolled_back(engine, images, fault):
     on_classic(engine)
     image = IMAGES[fault]
     killed = engine.run("switch", "containerd", "--bring", image, fault=fault, timeout=300)
     assert killed.returncode == -9, f"expected death by SIGKILL at {fault}: {killed.returncode} {killed.stderr}"
     assert engine.profile.journal_path.exists()
+    archives = list((engine.profile.state_dir / "bring").glob("*.tar"))
+    assert len(archives) == 1 and archives[0].stat().st_size > 0, "the kill should leave the (partial) archive"
 
     status = engine.status()  # the next command recovers
     assert not engine.profile.journal_path.exists()
     assert not list((engine.profile.state_dir / "bring").glob("*")), "the archive was left behind"
     recovered = status.get("recovered") or ""
-    if fault == "bring-exported":  # the engine never stopped: rolled back, nothing brought
+    if fault in ("bring-exporting", "bring-exported"):  # the engine never stopped: rolled back, nothing brought
         assert status["live_store"] == "classic"
         assert "rolled back" in recovered and "not brought" in recovered, recovered
         assert image in tags(engine)
