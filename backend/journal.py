@@ -8,7 +8,10 @@ recovery finishes it or rolls it back before anything else runs.
 
 Fault injection, for the crash-safety tests only: when the environment variable
 ``STORESWITCH_FAULT_KILL_AFTER`` names a step, the process SIGKILLs itself right after that
-step is recorded (or, for ``probe-imported``, while the verify probe's image is in the store).
+step is recorded (or, for ``probe-imported``, while the verify probe's image is in the store; for
+``bring-exporting``, with about half of the archive of the images to bring along written; for
+``bring-exported``, once that archive is complete and journaled; for
+``bring-importing``, with half of that archive sent to the engine: :mod:`backend.bring`).
 ``STORESWITCH_FAULT_PAUSE_AFTER`` names a step after which the process waits 2 s, so that a test
 can signal a switch that is certainly still working (a real restart can take less than the time
 a test needs to send its second signal). Unset (always, outside tests) they do nothing.
@@ -32,7 +35,12 @@ from typing import Any
 from backend.atomic import write_json_atomic
 from backend.errors import ConfigError
 
-JOURNAL_SCHEMA = 1  # bump for a renamed or removed field; added fields need no bump
+# Bump for a renamed or removed field, or one an older storeswitch must not ignore. 2: ``bring``
+# (images to import after the restart, backend/bring.py). A journal without it is still written as
+# 1, so an older storeswitch recovers a plain switch; one with it says "update storeswitch" there
+# instead of finishing the switch and forgetting the import. Both load here.
+JOURNAL_SCHEMA = 2
+PLAIN_JOURNAL_SCHEMA = 1
 HISTORY_SCHEMA = 1
 HISTORY_KEEP = 50
 FAULT_ENV = "STORESWITCH_FAULT_KILL_AFTER"
@@ -68,6 +76,7 @@ class JournalEntry:
     step: str = Step.PLANNED.value
     schema_version: int = JOURNAL_SCHEMA
     snapshotter: str | None = None
+    bring: dict[str, Any] | None = None  # schema 2: the images brought along (archive, state, images)
 
     @property
     def original_config(self) -> bytes | None:
@@ -110,6 +119,8 @@ class SwitchJournal:
         try:
             entry = JournalEntry(**{k: v for k, v in data.items() if k in known})
             _ = (entry.last_step, entry.original_config, entry.new_config)  # each field decodes
+            if entry.bring is not None and not isinstance(entry.bring, dict):
+                raise ValueError("bring is not an object")
         except (TypeError, ValueError) as exc:
             raise self._damaged(f"a field is missing or wrong: {exc}") from exc
         return entry
@@ -121,8 +132,13 @@ class SwitchJournal:
         )
 
     def begin(self, entry: JournalEntry) -> None:
+        entry.schema_version = JOURNAL_SCHEMA if entry.bring else PLAIN_JOURNAL_SCHEMA
         write_json_atomic(self.path, asdict(entry))
         _maybe_fault(Step.PLANNED)
+
+    def save(self, entry: JournalEntry) -> None:
+        """Write *entry* as it is (its bring part changed; the step did not)."""
+        write_json_atomic(self.path, asdict(entry))
 
     def advance(self, entry: JournalEntry, step: Step) -> None:
         entry.step = step.value

@@ -5,7 +5,9 @@ A journal left behind means a switch died between two steps. Recovery takes the 
 then either *finishes* the switch, when the engine already runs the new store with the new
 config in place, or *rolls it back*: original daemon.json bytes restored, engine restarted on
 the old store (or left stopped if it was stopped before). Either way the journal is cleared and
-the outcome written to the history, so the user can see what happened.
+the outcome written to the history, so the user can see what happened. A switch that was bringing
+images along (journal schema 2) has them imported from its archive when it is finished, or its
+archive removed when it is rolled back (:func:`backend.bring.resume`, :func:`backend.bring.discard`).
 
 A switch killed while it verified the store leaves its probe image (``storeswitch-verify:<hex>``)
 in the store it tested; recovery removes every such image from the store the engine runs, before
@@ -60,6 +62,10 @@ def _recover_switch(target: Target, profile: Profile) -> str | None:
             state = rollback(target, entry, profile)
             message = f"rolled back an interrupted switch to the {to.title} (it had reached '{entry.step}'): {state}"
             outcome = "rolled-back"
+        if entry.bring:  # images chosen to bring along (backend/bring.py): import them, or say why not
+            from backend.bring import discard, resume
+
+            message += "; " + (resume(target, journal, entry) if outcome == "recovered" else discard(entry))
         removed += remove_probe_images(target)
         if removed:
             message += f"; removed the test image{'s' if len(removed) > 1 else ''} it left ({', '.join(removed)})"

@@ -48,6 +48,8 @@ from backend.verify import verify_store
 if TYPE_CHECKING:
     from filelock import FileLock
 
+    from backend.bring import BringRequest
+
 Progress = Callable[[str, str], None]  # (step id, sentence for people)
 
 
@@ -64,6 +66,8 @@ class SwitchResult:
     live_store: Store | None = None
     driver: str | None = None
     steps: list[str] = field(default_factory=list)
+    brought: list = field(default_factory=list)  # backend.bring.BroughtImage: the images brought along
+    bring_problem: str = ""  # why some were not brought ('' when all were, or none was asked for)
 
     def as_dict(self) -> dict:
         return {
@@ -74,6 +78,7 @@ class SwitchResult:
             "live_store": self.live_store.value if self.live_store else None,
             "driver": self.driver,
             "steps": self.steps,
+            "brought": [b.as_dict() for b in self.brought],
         }
 
 
@@ -191,6 +196,7 @@ class SwitchTransaction:
         content: bytes | None = None,
         running: Store | None = None,
         force: bool = False,
+        bring: BringRequest | None = None,
     ) -> SwitchResult:
         """Switch to *to*; with *content*, write exactly those bytes as the new config.
 
@@ -203,6 +209,7 @@ class SwitchTransaction:
         key (and ``storage-driver`` for *snapshotter*) changes. *running*: the store the engine
         runs, as the caller read it under the lock it holds (``check_not_busy(hold=True)``); it
         spares a round trip. It is ignored without that lock, and None means: ask the engine.
+        *bring*: images of the store left to copy into the new one (:mod:`backend.bring`).
         """
         lock, self._held = self._held, None
         if lock is None:
@@ -210,14 +217,14 @@ class SwitchTransaction:
             lock = switch_lock(self.profile)
             acquire(lock)
         try:
-            return self._run(Store(to), restart, progress, snapshotter, content, running, force)
+            return self._run(Store(to), restart, progress, snapshotter, content, running, force, bring)
         finally:
             lock.release()
 
     # --- the steps ----------------------------------------------------------------------
     def _run(
         self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None,
-        running: Store | None = None, force: bool = False,
+        running: Store | None = None, force: bool = False, bring: BringRequest | None = None,
     ) -> SwitchResult:
         steps: list[str] = []
 
@@ -258,8 +265,14 @@ class SwitchTransaction:
         if self.interrupted:
             raise SwitchInterrupted(f"interrupted before the switch to the {to.title} began: nothing was changed")
 
+        switch_id = uuid.uuid4().hex
+        bringer = None
+        if bring is not None and bring.wanted:  # refused here (nothing changed) when they cannot be brought
+            from backend.bring import Bringer
+
+            bringer = Bringer.prepare(self, bring, from_store, to, running_store, restart and installed, switch_id)
         entry = JournalEntry(
-            switch_id=uuid.uuid4().hex,
+            switch_id=switch_id,
             from_store=from_store.value,
             to_store=to.value,
             target=self.target.name,
@@ -270,6 +283,7 @@ class SwitchTransaction:
             restart=restart and installed,
             started_at=time.time(),
             snapshotter=snapshotter,
+            bring=bringer.record() if bringer else None,
         )
         engine_state = f"the engine is still on the {running_store.title}" if running_store else "the engine was not started"
         try:
@@ -277,11 +291,15 @@ class SwitchTransaction:
         except OSError as exc:
             raise file_error(exc, self.journal.path, "writing the switch journal",
                              f"nothing was changed: {config.path} is as it was and {engine_state}") from exc
+        if bringer is not None:  # before the engine stops, from the store it runs; clears the journal if it fails
+            bringer.export(entry, say, progress)
         say("save", f"Saving the {to.title} in {config.path}…")
         try:
             config.write(new_bytes)
         except (OSError, FileError) as exc:
             self.journal.clear()  # an atomic write that failed replaced nothing: there is nothing to recover
+            if bringer is not None:
+                bringer.discard()
             error = exc if isinstance(exc, FileError) else file_error(exc, config.path, "writing the engine's config")
             message = f"{error}. Nothing was changed: {config.path} is as it was and {engine_state}"
             self._record(from_store, to, "refused", message)
@@ -291,6 +309,8 @@ class SwitchTransaction:
         except OSError as exc:
             restored = rollback(self.target, entry, self.profile)
             self.journal.clear()
+            if bringer is not None:
+                bringer.discard()
             raise file_error(exc, self.journal.path, "writing the switch journal", restored) from exc
 
         if not restart or not installed:
@@ -322,6 +342,8 @@ class SwitchTransaction:
                             f"restoring the {from_store.title}…")
             restored = rollback(self.target, entry, self.profile)
             self.journal.clear()
+            if bringer is not None:
+                restored += " " + bringer.discard()
             if interrupted:
                 message = f"interrupted: the switch to the {to.title} was rolled back before the engine was stopped. {restored}"
                 self._record(from_store, to, "rolled-back", message)
@@ -329,14 +351,20 @@ class SwitchTransaction:
             message = f"switch to the {to.title} refused: {reason}. {restored}"
             self._record(from_store, to, "rolled-back", message)
             raise SwitchError(message) from exc
+        problem = bringer.finish(entry, say, progress) if bringer is not None else ""
         self.journal.clear()
         if from_store is to:
             message = f"restarted the engine on the {to.title} with the new {config.path.name}"
         else:
             message = f"switched from the {from_store.title} to the {to.title}"
+        if bringer is not None:
+            ok = [b.name for b in bringer.images if b.verified]
+            message += f"; brought {', '.join(ok)} along (verified)" if ok else ""
+            message += f"; {problem}" if problem else ""
         self._record(from_store, to, "switched", message)
         say("done", message[0].upper() + message[1:] + ".")
-        return SwitchResult(from_store, to, "switched", message, to, info.get("Driver"), steps)
+        return SwitchResult(from_store, to, "switched", message, to, info.get("Driver"), steps,
+                            bringer.images if bringer else [], problem)
 
     def _advance(self, entry: JournalEntry, step: Step) -> None:
         try:

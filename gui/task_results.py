@@ -51,6 +51,7 @@ class ApplyRequest:
     snapshotter: str | None = None  # the containerd store's storage-driver: the switch checks /info says it
     notes: list[str] = field(default_factory=list)  # what the confirmation adds (a storage-driver change)
     force: bool = False  # the user chose "switch anyway" after a refusal that needs it (the CLI's --force)
+    bring: Any = None  # backend.bring.BringRequest: images to bring along (gui/bring_list.py), or None
 
 
 @dataclass

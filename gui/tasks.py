@@ -363,9 +363,10 @@ class BackendTasks(QObject):
                 load_policy().enforce(request.store, request.snapshotter)  # the policy may have changed since it was shown
 
                 if request.restart:
-                    result = SwitchTransaction(target, profile).run(
+                    self.switch_tx = tx = SwitchTransaction(target, profile)  # cancel_apply() interrupts it
+                    result = tx.run(
                         request.store, restart=True, progress=progress, content=request.content,
-                        snapshotter=request.snapshotter, force=request.force,
+                        snapshotter=request.snapshotter, force=request.force, bring=request.bring,
                     )
                     outcome.switch = result
                     outcome.steps = result.steps
@@ -396,6 +397,13 @@ class BackendTasks(QObject):
             self._after_failure(exc, request)
 
         self._submit(job, ok, bad, on_progress=self.switchProgressed.emit)
+
+    def cancel_apply(self) -> None:
+        """End the running switch safely (as Ctrl-C does in the CLI): rolled back before the engine
+        stops, finished after; a bring's import is undone (backend/bring.py)."""
+        tx = getattr(self, "switch_tx", None)
+        if self.applying and tx is not None:
+            tx.interrupt()
 
     def _after_failure(self, exc: BaseException, request: ApplyRequest) -> None:
         """Ask the engine which store it runs now (off-thread), then report the failure."""

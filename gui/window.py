@@ -194,6 +194,9 @@ class SettingsWindow(TargetSwitching, QWidget):
             from gui.policy_lock import PolicyLock
 
             self.policy_lock = PolicyLock(page, draft, self.profile, self.features, self)
+            from gui.bring_list import BringList
+
+            self.bring = BringList(page, tasks, self)  # images to bring along (issue 15)
             from gui.reclaim_panel import ReclaimPanel
 
             self.reclaim = ReclaimPanel(page, tasks, self)  # the hidden store's notice and reclaimButton
@@ -686,6 +689,10 @@ class SettingsWindow(TargetSwitching, QWidget):
             request.store, request.content, request.restart = d.store, d.content(), d.needs_restart
             if d.store is Store.CONTAINERD and d.storage_driver:
                 request.snapshotter = d.storage_driver
+            bring = getattr(self, "bring", None)
+            request.bring = bring.request(d.store) if bring is not None and request.restart else None
+            if request.bring is not None:
+                request.notes.append(bring.note())
             note = d.storage_driver_note()
             if note:
                 request.notes.append(note[:1].upper() + note[1:] + ".")
@@ -703,6 +710,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.progress_steps = []
         self._force_reason = None
         self.tasks.apply(request)  # marks the tasks as applying at once; results arrive by the event loop
+        if request.bring is not None:
+            self.bring.started()
         self._set_busy(True)
         self.progress.setValue(0)
         self.progress.setFormat("Applying…")

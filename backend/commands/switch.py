@@ -6,11 +6,17 @@ edits the running engine never started with. The administrator's policy (:mod:`b
 may refuse it (exit 5). The running containers the restart will stop are
 named with their restart policies. SIGINT/SIGTERM during the switch end it safely
 (:mod:`backend.interrupts`): rolled back before the engine stops, finished after; exit 130.
+
+``--bring IMAGE`` (repeatable) and ``--bring-all`` copy images of the store left into the new one
+(:mod:`backend.bring`); ``--platform`` picks the platform a multi-platform image is brought as from
+the containerd store to the classic one. Images that cannot be brought are refused before anything
+changes (exit 1, naming them); the JSON result lists ``brought`` (name, tags, size, verified).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 from backend.stores import Store
 
@@ -27,6 +33,11 @@ def add_parser(sub) -> None:
     p.add_argument("--snapshotter", metavar="NAME", default=None,
                    help="containerd store only: the snapshotter (daemon.json storage-driver): overlayfs (default), "
                         "native, stargz, nydus, or another name; `storeswitch snapshotters` lists what this engine has")
+    p.add_argument("--bring", metavar="IMAGE", action="append", default=[],
+                   help="copy this image of the current store into the new one (repeat for more); the current store keeps it")
+    p.add_argument("--bring-all", action="store_true", help="copy every tagged image of the current store into the new one")
+    p.add_argument("--platform", metavar="OS/ARCH", default=None,
+                   help="containerd to classic: the platform a multi-platform image is brought as (default: the engine's own)")
     p.set_defaults(run=run)
 
 
@@ -36,12 +47,24 @@ def run(args, ctx) -> int:
     from backend.interrupts import deferred
     from backend.switch import SwitchTransaction
 
+    last_bytes = [0.0]
+
     def progress(step: str, message: str) -> None:
-        if not ctx.json:
-            print(f"  {message}", file=sys.stderr)
+        if ctx.json:
+            return
+        if step == "bring" and message.endswith("…") and " of " in message:  # bytes moved: one line a second
+            now = time.monotonic()
+            if now - last_bytes[0] < 1.0:
+                return
+            last_bytes[0] = now
+        print(f"  {message}", file=sys.stderr)
 
     if args.snapshotter and args.store != Store.CONTAINERD.value:
         print("storeswitch: --snapshotter applies to the containerd store only", file=sys.stderr)
+        return 2
+    bring, usage = bring_request(args)
+    if usage:
+        print(f"storeswitch: {usage}", file=sys.stderr)
         return 2
     from backend.commands.apply_policy import policy_gate
 
@@ -74,7 +97,7 @@ def run(args, ctx) -> int:
         with deferred(tx.interrupt, lambda: f"at step '{tx.step}'") as signals:
             result = tx.run(
                 Store(args.store), restart=not args.no_restart, progress=progress, snapshotter=args.snapshotter,
-                running=Store(running) if isinstance(running, str) else None, force=args.force,
+                running=Store(running) if isinstance(running, str) else None, force=args.force, bring=bring,
             )
     finally:
         tx.release()
@@ -85,5 +108,30 @@ def run(args, ctx) -> int:
     human = result.message[0].upper() + result.message[1:] + (f" (Driver {result.driver})" if result.driver else "")
     channel = getattr(ctx.target, "last_channel", None)  # Docker Desktop: its settings API, or its file
     human += f"\nThe setting went to {channel}." if channel else ""
+    for b in result.brought:
+        human += f"\n  brought {b.name}: {'verified' if b.verified else 'NOT verified: ' + b.problem}"
     ctx.emit({**result.as_dict(), **issues, "storage_driver_note": note, "settings_channel": channel}, human)
-    return 0
+    return 1 if result.bring_problem else 0
+
+
+def bring_request(args):
+    """The ``--bring`` / ``--bring-all`` / ``--platform`` choice, or a usage error (exit 2).
+
+    Read with defaults: ``apply-policy`` runs this command with arguments of its own, which bring nothing."""
+    names, every, platform = getattr(args, "bring", None) or [], getattr(args, "bring_all", False), getattr(args, "platform", None)
+    if not (names or every):
+        return None, ("--platform applies only with --bring or --bring-all" if platform else "")
+    if args.no_restart:
+        return None, "--bring needs a restart (the images are imported into the new store): drop --no-restart"
+    if platform:
+        if args.store != Store.CLASSIC.value:
+            return None, "--platform applies to a switch to the classic store (the containerd store keeps every platform)"
+        from backend.oci_archive import split_platform
+
+        try:
+            split_platform(platform)
+        except ValueError as exc:
+            return None, str(exc)
+    from backend.bring import BringRequest
+
+    return BringRequest(list(names), every, platform), ""

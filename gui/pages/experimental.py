@@ -191,6 +191,7 @@ class ExperimentalPage(SettingsPage):
         self._progress_timer.setInterval(PROGRESS_DELAY_MS)
         self._progress_timer.timeout.connect(lambda: self.impact_progress.setVisible(True))
 
+        self.switch_options_at = self.body.count()  # gui.bring_list puts "Bring images along" here
         self.issues_header = self.add_section("Known issues", name="knownIssuesHeader")
         self.issues = KnownIssuesList()
         self.add(self.issues)
@@ -277,6 +278,12 @@ class ExperimentalPage(SettingsPage):
     def add_after_impact(self, widget: QWidget) -> None:
         """Add a row under what switching does (gui.reclaim_panel's hidden-store notice and button)."""
         self.body.insertWidget(self.body.indexOf(self.impact_progress) + 1, widget)
+        self.switch_options_at += 1
+
+    def add_switch_option(self, widget: QWidget) -> None:
+        """Add a control under "What switching does on this machine" (the images to bring along)."""
+        self.body.insertWidget(self.switch_options_at, widget)
+        self.switch_options_at += 1
 
     def set_impact(self, text: str) -> None:
         """What switching will do on this machine, as rich text."""

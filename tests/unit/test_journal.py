@@ -58,7 +58,7 @@ def test_begin_advance_read_clear(tmp_path):
         journal.advance(e, step)
         assert journal.read().last_step is step
     on_disk = json.loads(journal.path.read_text())
-    assert on_disk["schema_version"] == journal_mod.JOURNAL_SCHEMA and on_disk["step"] == "verified"
+    assert on_disk["schema_version"] == journal_mod.PLAIN_JOURNAL_SCHEMA and on_disk["step"] == "verified"
     journal.clear()
     assert not journal.path.exists() and journal.read() is None
     journal.clear()  # clearing twice is fine
