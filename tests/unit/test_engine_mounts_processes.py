@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from backend.engine import processes
@@ -52,7 +53,13 @@ def test_a_real_process_is_found_by_its_arguments_and_waited_for(tmp_path):
     marker = str(tmp_path / "marker")
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
     try:
-        assert processes.find(lambda argv: marker in argv) == [child.pid]
+        found: list[int] = []
+        for _ in range(200):  # under load the child may not have exec'd into its argv yet (seen on CI)
+            found = processes.find(lambda argv: marker in argv)
+            if found:
+                break
+            time.sleep(0.01)
+        assert found == [child.pid]
         pidfile = tmp_path / "child.pid"
         pidfile.write_text("999999999\n")  # stale: the lookup falls back to /proc
         assert processes.running(pidfile, lambda argv: marker in argv) == child.pid
