@@ -250,9 +250,10 @@ def describe(status: Status) -> list[str]:
         lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:
         lines.append("             restart pending: the config and the running engine disagree")
-    for name, store in status.stores.items():
+    width = max((len(name) for name in status.stores), default=0) + 2  # the paths line up under each other
+    for i, (name, store) in enumerate(status.stores.items()):
         notes = f" ({'; '.join(store['notes'])})" if store.get("notes") else ""
-        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}{notes}")
+        lines.append(f"{'roots:' if i == 0 else '':<13}{name:<{width}}{', '.join(store['roots'])}{notes}")
     if status.desktop:
         d = status.desktop
         lines.append(f"changes:     go to {d['changes_go_to']}")
