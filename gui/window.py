@@ -45,6 +45,7 @@ from backend.targets.base import Target
 from gui import theme
 from gui.draft import SettingsDraft
 from gui.issue_checks import IssueChecks
+from gui.sections import PAGE_NAMES, SECTIONS, tab_index, tab_names  # noqa: F401 (tab_names: importable from here as before)
 from gui.status_text import CHECKING, EngineSummary, phrase_for, store_name, summarize
 from gui.tasks import BackendTasks
 from gui.widgets import ElidedLabel, SettingsPage, StatusDot, escape
@@ -66,8 +67,6 @@ if TYPE_CHECKING:  # the pages' modules load when their page is built (see _make
 
 SWITCH_STEPS = ("plan", "validate", "save", "stop", "start", "verify", "done")
 REFRESH_MS = 15000
-SECTIONS = ("General", "Docker Engine", "Kubernetes", "Experimental", "Troubleshoot")
-PAGE_NAMES = ("generalPage", "dockerEnginePage", "kubernetesPage", "experimentalPage", "troubleshootPage")
 LAZY_FALLBACK_MS = 300  # a lazy window not painted by then (minimized, say) builds its other pages anyway
 
 
@@ -871,19 +870,3 @@ class SettingsWindow(TargetSwitching, QWidget):
                 pass
         event.accept()
 
-
-def tab_key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
-def tab_index(name: str) -> int:
-    """The section of the tab named *name* (its title, its page's objectName, with or without "Page")."""
-    wanted = tab_key(name)
-    for i, (title, page_name) in enumerate(zip(SECTIONS, PAGE_NAMES)):
-        if wanted in (tab_key(title), tab_key(page_name), tab_key(page_name.removesuffix("Page"))):
-            return i
-    raise ValueError(f"no tab named {name!r}; choose one of: {', '.join(tab_names())}")
-
-
-def tab_names() -> list[str]:
-    return [tab_key(s) for s in SECTIONS]
