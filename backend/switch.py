@@ -41,7 +41,7 @@ from backend.fs_errors import FileError, file_error
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
 from backend.overlap import beside
 from backend.profile import Profile
-from backend.stores import Store, live_store
+from backend.stores import Store, running_store
 from backend.targets.base import Target
 from backend.verify import verify_store
 
@@ -366,11 +366,7 @@ class SwitchTransaction:
         raise NeedsForce(message)
 
     def _live_store(self) -> Store | None:
-        try:
-            with self.target.client(timeout=10) as client:
-                return live_store(client.info())
-        except EngineError:
-            return None
+        return running_store(self.target)
 
     def _record(self, from_store: Store, to: Store, outcome: str, message: str) -> None:
         try:
@@ -439,8 +435,4 @@ def restore_config(target: Target, original: bytes | None) -> None:
 
 def engine_runs(target: Target, store: Store) -> bool:
     """True when the target's engine answers and runs *store*."""
-    try:
-        with target.client(timeout=10) as client:
-            return live_store(client.info()) is store
-    except EngineError:
-        return False
+    return running_store(target) is store

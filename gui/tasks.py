@@ -356,7 +356,7 @@ class BackendTasks(QObject):
 
             outcome = ApplyOutcome(message="")
             messages = []
-            if request.content is not None and request.store is not None:
+            if request.store is not None and (request.content is not None or request.restart):
                 from backend.policy import load_policy
                 from backend.switch import SwitchTransaction
 
@@ -407,13 +407,9 @@ class BackendTasks(QObject):
         busy = isinstance(exc, SwitchInProgress)
 
         def job(_progress) -> Store | None:
-            from backend.stores import live_store
+            from backend.stores import running_store
 
-            try:
-                with target.client(timeout=10) as client:
-                    return live_store(client.info())
-            except EngineError:
-                return None
+            return running_store(target)
 
         needs_force = isinstance(exc, NeedsForce)
         report = lambda running: self.switchFailed.emit(  # noqa: E731
@@ -450,17 +446,15 @@ def _recover(target: Target, profile: Profile, dockerd: str | None) -> tuple[str
     Returns (what recovery did, why it could not). A journal left by another target's switch is
     recovered through that target; one whose file moved since cannot be, and says what to do.
     """
-    from backend.recovery import recover as run_recovery
-    from backend.targets.detect import target_for_recovery
+    from backend.journal import JournalDamaged
+    from backend.recovery import recover_for
 
     try:
-        recovering = target_for_recovery(target, profile, dockerd)
-    except StoreswitchError as exc:
-        return None, str(exc)
-    try:
-        return run_recovery(recovering, profile), None
-    except StoreswitchError as exc:  # a damaged journal: said on the Troubleshoot tab, the window still works
+        return recover_for(target, profile, dockerd), None
+    except JournalDamaged as exc:  # said on the Troubleshoot tab, the window still works
         return None, f"{exc} The support bundle (Export below) still works."
+    except StoreswitchError as exc:  # the journal's target cannot be rebuilt: the message says what to do
+        return None, str(exc)
 
 
 def _describe(exc: BaseException) -> str:
