@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from backend.errors import NeedsForce, StoreswitchError, SwitchInProgress, SwitchInterrupted
 from backend.global_options import add_global_options
 from backend.policy import PolicyRefused
-from backend.targets.detect import choose_target, target_for_recovery
+from backend.targets.detect import choose_target
 
 if TYPE_CHECKING:
     from backend.profile import Profile
@@ -118,10 +118,10 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
     # modules (the switch, filelock) are not loaded here: a command that never switches never needs them.
     if recover and profile.journal_path.exists():
         from backend.journal import JournalDamaged
-        from backend.recovery import recover as run_recovery
+        from backend.recovery import recover_for
 
         try:
-            recovered = run_recovery(target_for_recovery(target, profile, args.dockerd), profile)
+            recovered = recover_for(target, profile, args.dockerd)
         except JournalDamaged as exc:
             if getattr(args, "command", None) not in RUN_WITH_DAMAGED_JOURNAL:
                 raise
