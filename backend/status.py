@@ -80,6 +80,7 @@ class Status:
     # what restarts the engine (system, rootless): {"name", "restart", "reason"}; None for the others
     service_manager: dict[str, Any] | None = None
     desktop: dict[str, Any] | None = None  # Docker Desktop only: settings API or file, its Kubernetes
+    runs_engine_itself: bool = False  # the target's ability: storeswitch starts this engine (not in --json)
 
     @property
     def pending_restart(self) -> bool:
@@ -182,6 +183,7 @@ def gather_status(
         store_notes=store_notes,
         service_manager=_service_manager(target),
         desktop=target.desktop_status() if callable(getattr(target, "desktop_status", None)) else None,
+        runs_engine_itself=getattr(target, "runs_engine_itself", False),
     )
 
 

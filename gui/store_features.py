@@ -54,7 +54,7 @@ class StoreFeatures(QObject):
         self._extra: tuple[str, ...] = ()
         self._shown: str | None = None  # the draft's value the combo last showed
         self._busy = False
-        self.desktop = tasks.target.name == "desktop"
+        self.desktop = not tasks.target.chooses_snapshotter
         self.last_check: Any = None
         self._lookup = QTimer(self)
         self._lookup.setSingleShot(True)
@@ -68,7 +68,7 @@ class StoreFeatures(QObject):
     # --- the engine and the target ------------------------------------------------------
     def set_target(self, target: Any) -> None:
         """Another target: what was learned is about the old engine."""
-        self.desktop = target.name == "desktop"
+        self.desktop = not target.chooses_snapshotter
         self.status, self.report, self._report_key = None, None, None
         self._reporting = self._again = False
         self.last_check = None

@@ -32,7 +32,7 @@ def run(args, ctx) -> int:
         ctx.emit({"dockerd": str(binaries.dockerd), "source": binaries.source, "suite": args.suite},
                  f"dockerd ready: {binaries.dockerd}")
         return 0
-    if target.name != "managed" and args.action in ("start", "stop"):
+    if not target.runs_engine_itself and args.action in ("start", "stop"):
         raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")
     if args.action in ("start", "stop"):
         from backend.switch import acquire, switch_lock
