@@ -82,7 +82,7 @@ def confirmation_for(
 ) -> Confirmation | None:
     """The confirmation Apply needs, or None (nothing restarts and no blocker applies)."""
     lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "") for e in evaluations]
-    restart = request.content is not None and request.restart
+    restart = request.store is not None and request.restart
     if not restart and not any(i.severity == "blocker" and i.applies == "yes" for i in lines):
         return None
     new = request.store

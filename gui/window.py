@@ -173,6 +173,7 @@ class SettingsWindow(TargetSwitching, QWidget):
 
             page = self.general = GeneralPage(self.target, self.profile, self._choice)
             page.startEngineRequested.connect(self._start_engine)
+            page.restartToApplyRequested.connect(self.restart_to_apply)
             page.target_choice.targetChosen.connect(self.choose_target)
             tasks.targetsListed.connect(page.target_choice.set_options)
         elif index == 1:
@@ -500,6 +501,7 @@ class SettingsWindow(TargetSwitching, QWidget):
                 "Wait until the engine has switched or restarted" if applying else "")
         if self.general is not None:
             self.general.target_choice.set_locked(lock)
+            self.general.set_restart_to_apply_lock(lock or ("" if self.ready else "Checking the engine…"))
 
     def discard_changes(self) -> None:
         if self.tasks.applying:
@@ -696,6 +698,10 @@ class SettingsWindow(TargetSwitching, QWidget):
         if confirmation is not None and not confirm.ask(self, confirmation):
             self._show_result("info", "Nothing was applied: you cancelled. Your changes are still here.")
             return
+        self._run_apply(request)
+
+    def _run_apply(self, request: ApplyRequest) -> None:
+        """Hand a confirmed request to the tasks and show its progress in the bottom bar."""
         self.progress_steps = []
         self._force_reason = None
         self.tasks.apply(request)  # marks the tasks as applying at once; results arrive by the event loop
@@ -704,6 +710,27 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.progress.setFormat("Applying…")
         self.status_stack.setCurrentWidget(self.progress)
         self.result_bar.setVisible(False)
+
+    def restart_to_apply(self) -> None:
+        """"Restart pending": switch the engine to the store its saved config names (the file as it is).
+
+        The same confirmation and journaled switch as Apply & restart (validate, verify, rollback),
+        so the engine never comes back on a config it refuses.
+        """
+        from gui import confirm
+        from gui.task_results import ApplyRequest
+
+        status = self.status
+        if (self.tasks.engine_busy or self.detecting or self.draft.dirty or status is None
+                or not status.pending_restart):
+            return
+        request = ApplyRequest(store=status.configured_store, restart=True)
+        confirmation = self._confirmation(request)
+        if confirmation is not None and not confirm.ask(self, confirmation):
+            self._show_result("info", "Not restarted: you cancelled. The engine still runs the "
+                                      f"{store_name(self.live)}.")
+            return
+        self._run_apply(request)
 
     def _confirmation(self, request: ApplyRequest) -> confirm.Confirmation | None:
         from gui.apply_text import confirmation_for
