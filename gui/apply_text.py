@@ -79,11 +79,23 @@ def confirmation_for(
     impact: StoreImpact | None,
     evaluations: Iterable[Any],
     config_name: str,
+    catalog_error: str | None = None,
 ) -> Confirmation | None:
-    """The confirmation Apply needs, or None (nothing restarts and no blocker applies)."""
-    lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "") for e in evaluations]
+    """The confirmation Apply needs, or None (nothing restarts and the gate does not refuse).
+
+    The gate is the CLI's (:func:`backend.gate.known_issue_refusal` with ``force=False``): what
+    would make ``storeswitch switch`` exit 4 or 6 makes the accept button "Switch anyway" here.
+    """
+    from backend.gate import known_issue_refusal
+
+    evaluations = list(evaluations)
+    lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "", e.blocks)
+             for e in evaluations]
     restart = request.store is not None and request.restart
-    if not restart and not any(i.severity == "blocker" and i.applies == "yes" for i in lines):
+    after = request.store or old
+    refused = known_issue_refusal(after, evaluations, force=False, unchanged=lambda: False,
+                                  catalog_error=catalog_error) if after is not None and (restart or not catalog_error) else None
+    if not restart and refused is None:
         return None
     new = request.store
     switching = new is not None and old is not None and new is not old
@@ -107,7 +119,8 @@ def confirmation_for(
             title, question = "Restart the engine?", f"storeswitch will save {config_name} and restart the engine with it."
     else:
         title, question = "Apply anyway?", "A known issue that blocks these settings applies on this machine."
-    return Confirmation(title, question, consequences, lines, accept_label="Apply & restart" if restart else "Apply")
+    return Confirmation(title, question, consequences, lines, accept_label="Apply & restart" if restart else "Apply",
+                        refusal=refused.message if refused is not None else "")
 
 
 def failure_headline(failure: ApplyFailure, config_name: str) -> str:

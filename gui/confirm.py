@@ -26,6 +26,7 @@ class IssueLine:
     applies: str  # "yes" | "maybe"
     title: str
     workaround: str = ""
+    blocks: bool = False  # the backend's rule (Evaluation.blocks): it refuses the switch unless "Switch anyway"
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,17 @@ class Confirmation:
     consequences: list[str] = field(default_factory=list)
     issues: list[IssueLine] = field(default_factory=list)
     accept_label: str = "Apply & restart"
+    refusal: str = ""  # the gate's refusal (backend.gate) that accepting overrides, as --force does; "" when none
 
     @property
     def blockers(self) -> list[IssueLine]:
-        return [i for i in self.issues if i.severity == "blocker" and i.applies == "yes"]
+        return [i for i in self.issues if i.blocks]
 
     @property
     def needs_switch_anyway(self) -> bool:
-        """A blocker applies: accepting must be an explicit "Switch anyway"."""
-        return bool(self.blockers)
+        """The gate refuses without forcing (a blocker applies, or the catalog is missing): accepting
+        must be an explicit "Switch anyway"."""
+        return bool(self.refusal or self.blockers)
 
     def as_text(self) -> str:
         """The whole confirmation as plain text (the dialog's body, and for logs or tests)."""
