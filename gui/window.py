@@ -128,7 +128,8 @@ class SettingsWindow(TargetSwitching, QWidget):
         self.live: Store | None = None  # the store the engine runs, as last learned (status or switch)
         self.live_driver: str | None = None
 
-        self.draft = SettingsDraft(target.config_path, profile.settings_path, self, read_config=target.read_config)
+        self.draft = SettingsDraft(target.config_path, profile.settings_path, self, read_config=target.read_config,
+                                   saves_without_restart=target.saves_without_restart)
         from backend.kubernetes_setting import kubernetes_setting  # here: not on the import path of first paint's modules
 
         self.draft.kubernetes_source = kubernetes_setting(target, profile.settings_path)
@@ -473,8 +474,7 @@ class SettingsWindow(TargetSwitching, QWidget):
         d = self.draft
         applying = self.tasks.engine_busy or self.detecting
         problem = d.blocker
-        blocked_k8s = d.kubernetes_changed and d.settings_error
-        can_apply = self.ready and d.dirty and problem is None and not blocked_k8s and not applying
+        can_apply = self.ready and d.dirty and d.apply_problem is None and not applying
         self.apply.setEnabled(can_apply)
         self.discard.setEnabled(d.dirty and not applying)
         restart = d.needs_restart or (d.daemon_changed and problem is not None)
@@ -735,8 +735,9 @@ class SettingsWindow(TargetSwitching, QWidget):
     def _confirmation(self, request: ApplyRequest) -> confirm.Confirmation | None:
         from gui.apply_text import confirmation_for
 
+        unavailable = f"the known-issue list is not available ({self.checks.error})" if self.checks.loaded and self.checks.error else None
         return confirmation_for(request, self.live or self.draft.saved_store, self._impact,
-                                self.checks.evaluations, self.target.config_path.name)
+                                self.checks.evaluations, self.target.config_path.name, unavailable)
 
     def _set_busy(self, busy: bool) -> None:
         for page in (self.docker_engine, self.kubernetes, self.experimental, self.troubleshoot):

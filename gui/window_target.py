@@ -68,7 +68,7 @@ class TargetSwitching:
         self.general.set_target(target)
         self.docker_engine.set_config_path(target.config_path)
         self.draft.kubernetes_source = kubernetes_setting(target, self.profile.settings_path)
-        self.draft.retarget(target.config_path, target.read_config)
+        self.draft.retarget(target.config_path, target.read_config, target.saves_without_restart)
         self.status, self.live, self.live_driver, self._impact = None, None, None, None
         self._impact_in_flight = False
         self.checks.facts, self.checks.facts_probed, self.checks.facts_error = {}, False, None
