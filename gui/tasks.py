@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
-from backend.errors import EngineError, StoreswitchError, SwitchError
+from backend.errors import StoreswitchError, SwitchError
 from backend.profile import Profile
 from backend.settings import Settings
 from backend.stores import Store
@@ -264,14 +264,9 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(_progress) -> None:
-            from backend.switch import acquire, switch_lock
+            from backend.switch import under_lock
 
-            lock = switch_lock(profile)
-            acquire(lock)
-            try:
-                target.start()
-            finally:
-                lock.release()
+            under_lock(profile, target.start)
 
         self._submit(job, lambda _r: self.engineStarted.emit(), lambda exc: self.engineStartFailed.emit(_describe(exc)))
 
@@ -288,21 +283,9 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(progress) -> str:
-            from backend.stores import store_phrase
-            from backend.switch import acquire, switch_lock
+            from backend.switch import restart_engine
 
-            lock = switch_lock(profile)
-            acquire(lock)
-            try:
-                progress("stop", "Stopping the engine…")
-                target.stop()
-                progress("start", "Starting the engine…")
-                target.start()
-                progress("check", "Asking the engine what it runs…")
-                with target.client(timeout=10) as client:
-                    return store_phrase(client.info())
-            finally:
-                lock.release()
+            return restart_engine(target, profile, progress)
 
         def ok(phrase: str) -> None:
             self.restarting = False
@@ -370,10 +353,13 @@ class BackendTasks(QObject):
                     outcome.switch = result
                     outcome.steps = result.steps
                     messages.insert(0, result.message[0].upper() + result.message[1:] + ".")
-                else:
-                    progress("save", f"Saving {target.config_path}…")
-                    target.read_config().write(request.content)
-                    messages.insert(0, f"Saved {target.config_path} (formatting only; no restart needed).")
+                else:  # the no-restart mode: lock, journal and history as for any write of the config
+                    result = SwitchTransaction(target, profile).run(
+                        request.store, restart=False, progress=progress, content=request.content,
+                        no_restart_reason="formatting only; no restart needed",
+                    )
+                    outcome.switch = result
+                    messages.insert(0, result.message[0].upper() + result.message[1:] + ".")
             if getattr(target, "last_channel", None) and request.content is not None:
                 messages.append(f"The setting went to {target.last_channel}.")
             if request.kubernetes is not None:
