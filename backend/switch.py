@@ -274,7 +274,6 @@ class SwitchTransaction:
         config = self.target.read_config()
         installed, install_msg = self.target.installed()
         restart, why_no_restart = restart_plan(self.target, restart)
-        why_no_restart = no_restart_reason or why_no_restart
         running_store = (running if running is not None else self._live_store()) if installed else None
         from_store = running_store or config.store
         new_bytes = config.with_store(to, snapshotter) if content is None else content
@@ -340,7 +339,7 @@ class SwitchTransaction:
 
         if not restart or not installed:
             self.journal.clear()
-            why = why_no_restart if installed else install_msg
+            why = no_restart_reason or (why_no_restart if installed else install_msg)
             if config.store is to and no_restart_reason:  # the same store: nothing waits for a restart
                 message = f"saved {config.path} ({why})"
             else:
