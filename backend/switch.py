@@ -82,7 +82,7 @@ class SwitchResult:
 
 
 def switch_lock(profile: Profile) -> FileLock:
-    from filelock import FileLock  # here: loading filelock costs ~15 ms that only a switch (or recovery) needs
+    from filelock import FileLock  # here: loading filelock is a cost only a switch (or recovery) needs
 
     try:
         profile.state_dir.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ class SwitchTransaction:
         """Give :meth:`run` a head start: ask the engine about the new config in the background.
 
         The CLI calls this before its known-issues preflight, so that the engine's check of the
-        new config (``dockerd --validate``, about 40 ms) runs while the preflight does instead of
+        new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
         same, and asks again when they are not (the file changed in between). Nothing is written
         or stopped here; preparing and then not running is harmless.
