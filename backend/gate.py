@@ -60,11 +60,13 @@ def known_issue_refusal(
     unchanged: Callable[[], bool],
     catalog_error: str | None = None,
     force_refusal: str | None = None,
+    how_to_force: str = "run again with --force",
 ) -> Refusal | None:
     """The gate's answer for a switch to *to* given the known issues' *evaluations*.
 
     *catalog_error*: the sentence saying the catalog could not be loaded (then *evaluations* is
     empty). *force_refusal*: why the administrator's policy does not let *force* override.
+    *how_to_force*: the front end's words for forcing (the window: "choose Switch anyway").
     """
     to = Store(to)
     if catalog_error:
@@ -73,7 +75,7 @@ def known_issue_refusal(
         if force or unchanged():
             return None
         return Refusal(f"switch to the {to.title} refused: {catalog_error}, so its blocker issues cannot be "
-                       "checked. Nothing was changed. Fix or reinstall the catalog, or run again with --force "
+                       f"checked. Nothing was changed. Fix or reinstall the catalog, or {how_to_force} "
                        "to switch without the check.", "CatalogUnavailable")
     blocking = blockers(evaluations)
     if not blocking:
@@ -84,7 +86,7 @@ def known_issue_refusal(
         return None
     names = ", ".join(f"{ev.id} ({'; '.join([ev.issue.title, *ev.found])})" for ev in blocking)
     return Refusal(f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was "
-                   "changed. Follow the workaround above, or run again with --force to switch anyway.",
+                   f"changed. Follow the workaround above, or {how_to_force} to switch anyway.",
                    "BlockedByKnownIssue")
 
 

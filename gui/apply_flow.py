@@ -92,9 +92,10 @@ class ApplyFlow:
         from gui.apply_text import confirmation_for
 
         host = self.host
+        checks = host.issues.checks
         return confirmation_for(request, host.session.live or host.draft.saved_store, host.impact.impact,
-                                host.issues.checks.evaluations, host.session.target.config_path.name,
-                                host.issues.unavailable)
+                                checks.evaluations, host.session.target.config_path.name,
+                                host.issues.unavailable, checks.facts_probed)
 
     def run(self, request: ApplyRequest) -> None:
         """Hand a confirmed request to the tasks and show its progress in the bottom bar."""
