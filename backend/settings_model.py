@@ -228,6 +228,26 @@ class SettingsModel:
         saved = (self.saved_data or {}).get(STORAGE_DRIVER_KEY)
         self.set_key(STORAGE_DRIVER_KEY, None if name == DEFAULT_SNAPSHOTTER and saved != name else name)
 
+    @staticmethod
+    def snapshotter_problem(name: str | None) -> str | None:
+        """Why *name* cannot be a snapshotter (containerd's plugin-name rule), or None."""
+        from backend.snapshotter_names import check_name
+
+        try:
+            check_name(name) if name else None
+        except ConfigError as exc:
+            return str(exc)[:1].upper() + str(exc)[1:]
+        return None
+
+    def choose_snapshotter(self, name: str | None) -> str | None:
+        """The snapshotter choice as typed: a name containerd could not have is not written but blocks
+        Apply (its sentence is returned, and is :attr:`apply_problem`); a valid one goes into the text."""
+        problem = self.snapshotter_problem(name)
+        self.set_option_problem(STORAGE_DRIVER_KEY, problem)
+        if problem is None:
+            self.set_snapshotter(name)
+        return problem
+
     @property
     def storage_driver(self) -> str | None:
         """``storage-driver`` in the draft (None when unset, not a string, or the text has an error)."""

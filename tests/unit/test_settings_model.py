@@ -170,3 +170,13 @@ def test_settings_fixture_is_untouched(files):
     model = SettingsModel(*files)
     model.load()
     assert model.kubernetes and files[1].read_bytes() == before
+
+
+def test_a_snapshotter_name_containerd_could_not_have_blocks_apply(files):
+    model = SettingsModel(*files)
+    model.load()
+    model.set_store(Store.CONTAINERD)
+    problem = model.choose_snapshotter("no such/name")
+    assert problem and "not a plugin name" in problem and model.apply_problem == problem
+    assert model.storage_driver is None  # never written into the text
+    assert model.choose_snapshotter("nydus") is None and model.apply_problem is None and model.storage_driver == "nydus"
