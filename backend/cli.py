@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
+        settings = sys.modules.get("backend.settings")  # loaded only by commands that read the settings
+        for notice in settings.take_notices() if settings is not None else ():
+            print(f"storeswitch: {notice}", file=sys.stderr)
         gc.freeze()
         if collecting:
             gc.enable()

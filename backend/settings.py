@@ -7,7 +7,8 @@ version, the old bytes are kept as ``settings.json.v<N>.bak``.
 A migration *step* that fails (a bug in storeswitch, not damage in the file) fails soft, as
 napari's settings do: the file is left untouched, a byte-identical backup is kept beside it
 (``settings.json.v<N>.bak``), and storeswitch goes on with the defaults; :attr:`Settings.notice`
-says which version step failed, where the backup is, and what to do (the CLI prints it).
+says which version step failed, where the backup is, and what to do (:func:`take_notices`: the CLI
+prints it on stderr).
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ from typing import Any
 from backend.atomic import write_atomic, write_json_atomic
 from backend.errors import ConfigError
 from migration.settings import DEFAULTS, SCHEMA_VERSION, upgrade
-import logging
-
 from migration.versioned import MigrationError, StepFailed
 
-log = logging.getLogger(__name__)
+_NOTICES: list[str] = []  # said once to the user by the front end (the CLI: on stderr after the command)
+
+
+def take_notices() -> list[str]:
+    """The soft failures since the last call (a migration step that failed), each once."""
+    notices = list(dict.fromkeys(_NOTICES))
+    _NOTICES.clear()
+    return notices
 
 
 @dataclass
@@ -84,7 +90,7 @@ class Settings:
         except OSError as err:
             kept = f"no copy could be made ({err.strerror}); the file itself is unchanged"
         notice = f"{exc} and storeswitch runs on its default settings ({kept}). Please report this bug."
-        log.warning("%s", notice)
+        _NOTICES.append(notice)
         return cls(path, {"schema_version": SCHEMA_VERSION}, notice)
 
     def save(self) -> None:

@@ -112,6 +112,10 @@ class EngineSession(QObject):
         if report.recovery_error:
             host.show_result("error", "<b>An interrupted switch could not be recovered.</b> "
                                       f"{escape(report.recovery_error)}")
+        from backend.settings import take_notices  # (loaded already: the draft read the settings)
+
+        for notice in take_notices():  # a settings migration that failed soft: said once
+            host.show_result("error", f"<b>storeswitch's settings could not be updated.</b> {escape(notice)}")
         if not host.draft.dirty and host.draft.file_differs():
             host.draft.load()  # changed on disk (recovery, another storeswitch, an editor)
         self.ready = True
@@ -224,7 +228,7 @@ class EngineSession(QObject):
         if status is not None and status.pending_restart and status.configured_store is not None:
             consequences.append(
                 f"{self.target.config_path.name} asks for the {status.configured_store.title}: the engine comes back on it, "
-                "without the checks and the rollback of Apply & restart (use that to switch safely).")
+                "without the checks and the rollback of a switch (Restart to apply, on General, switches safely).")
         question = confirm.Confirmation("Restart the engine?", "storeswitch will stop and start the engine.",
                                         consequences, accept_label="Restart engine")
         if not confirm.ask(host, question):

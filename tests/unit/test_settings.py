@@ -115,3 +115,21 @@ def test_a_file_without_a_version_is_refused(path):
     with pytest.raises(ConfigError, match="schema_version"):
         Settings.load(path)
     assert path.read_bytes() == raw
+
+
+def test_the_cli_says_which_step_failed_and_goes_on(path, monkeypatch, capsys):
+    """A command that reads the settings runs on the defaults and says so on stderr (nothing else breaks)."""
+    from backend import cli
+
+    def broken(data):
+        raise KeyError("kubernetes")
+
+    monkeypatch.setattr(table, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(settings_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(table, "MIGRATIONS", {1: broken})
+    raw = put(path, {"schema_version": 1, "kubernetes_enabled": True})
+    code = cli.main(["--profile", str(path.parent.parent), "known-issues", "--json"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "the migration from schema_version 1 to 2 failed (KeyError" in err and "settings.json.v1.bak" in err
+    assert path.read_bytes() == raw
