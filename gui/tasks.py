@@ -367,7 +367,7 @@ class BackendTasks(QObject):
                 # the draft's whole text; the Kubernetes key is then changed in what it wrote.
                 from backend.kubernetes_setting import kubernetes_setting
 
-                saved = kubernetes_setting(target, profile.settings_path).save(request.kubernetes)
+                saved = kubernetes_setting(target, profile.settings_path, profile).save(request.kubernetes)
                 outcome.settings_saved = True
                 messages.append(saved.message)
             outcome.message = " ".join(messages) or "Nothing to apply."
