@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from backend.errors import NeedsForce, StoreswitchError, SwitchInProgress, SwitchInterrupted
 from backend.global_options import add_global_options
 from backend.policy import PolicyRefused
-from backend.targets.detect import choose_target, target_for_recovery
+from backend.targets.detect import choose_target
 
 if TYPE_CHECKING:
     from backend.profile import Profile
@@ -74,8 +74,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser for every command, or (``only``) for that one command's module.
 
     ``main`` builds the one-command parser when the command word is known: importing every
-    command module costs about 25 ms at each start, which a switch would pay beside the restart
-    (benchmarks/switch_vs_restart.py). ``--help``, errors and unknown words get the full parser.
+    command module is a cost at each start, which a switch would pay beside the restart
+    (benchmarks/switch_vs_restart.py; figures in docs/performance.md). ``--help``, errors and unknown words get the full parser.
     """
     parser = argparse.ArgumentParser(
         prog="storeswitch",
@@ -120,10 +120,10 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
 
     if recover and (profile.journal_path.exists() or reclaim_journal_path(profile).exists()):
         from backend.journal import JournalDamaged
-        from backend.recovery import recover as run_recovery
+        from backend.recovery import recover_for
 
         try:
-            recovered = run_recovery(target_for_recovery(target, profile, args.dockerd), profile)
+            recovered = recover_for(target, profile, args.dockerd)
         except JournalDamaged as exc:
             if getattr(args, "command", None) not in RUN_WITH_DAMAGED_JOURNAL:
                 raise
@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # A command is a short process: nearly everything it allocates is modules, classes and
     # functions, loaded as they are needed and alive until exit. The cyclic collector finds no
-    # garbage in them, yet rescans them as they load (~7 ms of a switch) and once more at exit
-    # (~12 ms). So it is off while the command runs (reference counting still frees everything
+    # garbage in them, yet rescans them as they load and once more at exit
+    # (docs/performance.md). So it is off while the command runs (reference counting still frees everything
     # that is not in a cycle), and what exists is frozen before returning, out of the teardown's
     # scan. The caller's setting is restored: tests call main() in-process. The GUI, started
     # through `storeswitch gui`, runs its own collector on its thread (gui/collector.py).
@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
+        settings = sys.modules.get("backend.settings")  # loaded only by commands that read the settings
+        for notice in settings.take_notices() if settings is not None else ():
+            print(f"storeswitch: {notice}", file=sys.stderr)
         gc.freeze()
         if collecting:
             gc.enable()

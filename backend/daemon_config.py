@@ -37,6 +37,15 @@ from backend.stores import (
 STORAGE_DRIVER_KEY = "storage-driver"
 
 
+class JsonSyntaxError(ConfigError):
+    """daemon.json is not JSON: where (1-based line and column) and what, in the words every front
+    end shows (the CLI's message, the editor's line: "line 2, column 16: a trailing comma ...")."""
+
+    def __init__(self, message: str, line: int, column: int, what: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.what = line, column, what
+
+
 @dataclass
 class DaemonConfig:
     path: Path
@@ -134,9 +143,9 @@ def parse(raw: bytes | str, name: str = "daemon.json") -> dict[str, Any]:
             line = text.count("\n", 0, comma) + 1
             column = comma - (text.rfind("\n", 0, comma) + 1) + 1
             what = "a trailing comma (JSON allows none before a closing } or ])"
-        raise ConfigError(
+        raise JsonSyntaxError(
             f"{name}: invalid JSON at line {line}, column {column}: {what}. "
-            "The file was left untouched; fix it and try again."
+            "The file was left untouched; fix it and try again.", line, column, what,
         ) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: must hold a JSON object {{...}}, found {_json_kind(data)}")

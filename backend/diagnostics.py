@@ -277,8 +277,9 @@ def describe_report(report: dict[str, Any]) -> list[str]:
 
 # --- the bundle ---------------------------------------------------------------------------------
 def docker_config_path() -> Path:
-    base = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-    return Path(base) / "config.json"
+    from backend.engine.address import docker_config_dir  # the docker CLI's rule, in one place
+
+    return docker_config_dir() / "config.json"
 
 
 def _read_source(path: Path) -> tuple[bytes | None, str | None]:

@@ -72,12 +72,16 @@ class OwnKubernetesSetting:
 
 
 class DesktopKubernetesSetting:
-    """Docker Desktop's ``KubernetesEnabled``: through its settings API, else its settings file."""
+    """Docker Desktop's ``KubernetesEnabled``: through its settings API, else its settings file.
+
+    The file is the target's config: with a *profile*, that write is a ``SwitchTransaction`` in
+    its no-restart mode (lock, journal, history), as every write of a target's config is.
+    """
 
     owner = "desktop"
 
-    def __init__(self, target: Any) -> None:
-        self.target = target
+    def __init__(self, target: Any, profile: Any = None) -> None:
+        self.target, self.profile = target, profile
 
     def load(self) -> KubernetesState:
         path = self.target.config_path
@@ -102,7 +106,13 @@ class DesktopKubernetesSetting:
         except SettingsAPIError as exc:
             config = self.target.read_config()  # raises ConfigError for a file it cannot parse: never written
             new = config.with_kubernetes(bool(enabled))
-            if new != config.raw:
+            if new != config.raw and self.profile is not None:
+                from backend.switch import SwitchTransaction
+
+                SwitchTransaction(self.target, self.profile).run(
+                    config.store, restart=False, content=new,
+                    no_restart_reason=f"Docker Desktop's Kubernetes turned {word}; it applies it when it restarts")
+            elif new != config.raw:
                 config.write(new)
             key = config.fmt.key("KubernetesEnabled")
             return KubernetesSaved(
@@ -116,8 +126,10 @@ class DesktopKubernetesSetting:
         )
 
 
-def kubernetes_setting(target: Any, settings_path: Path) -> OwnKubernetesSetting | DesktopKubernetesSetting:
-    """The Kubernetes setting of *target*: Docker Desktop's on the desktop target, storeswitch's elsewhere."""
-    if getattr(target, "name", None) == "desktop" and hasattr(target, "settings_api"):
-        return DesktopKubernetesSetting(target)
+def kubernetes_setting(target: Any, settings_path: Path, profile: Any = None) -> OwnKubernetesSetting | DesktopKubernetesSetting:
+    """The Kubernetes setting of *target*: Docker Desktop's where the target has its own (a settings
+    API: an ability of the target, not its name), storeswitch's elsewhere. *profile*: where a write of
+    the target's file is journaled."""
+    if callable(getattr(target, "settings_api", None)):
+        return DesktopKubernetesSetting(target, profile)
     return OwnKubernetesSetting(settings_path)

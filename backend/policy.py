@@ -312,21 +312,14 @@ def plan_apply(target: Any, to: Store, snapshotter: str | None) -> ApplyPlan:
     """Whether a switch of *target* to *to* would change anything, by the rule
     :class:`backend.switch.SwitchTransaction` follows (same bytes, and the engine already on *to*
     or not restarted: "unchanged"). Reads only; ``ConfigError`` for a config that cannot be parsed."""
-    from backend.errors import EngineError
-    from backend.stores import live_store
+    from backend.stores import running_store
     from backend.switch import restart_plan
 
     config = target.read_config()
     new_bytes = config.with_store(to, snapshotter)
     installed, _ = target.installed()
     restart, _ = restart_plan(target, True)
-    live = None
-    if installed:
-        try:
-            with target.client(timeout=10) as client:
-                live = live_store(client.info())
-        except EngineError:
-            live = None
+    live = running_store(target) if installed else None
     same_file = new_bytes == config.raw
     if same_file and (live is to or not restart or not installed):
         return ApplyPlan(to, snapshotter, False, config.store, live, f"already on the {to.title}")

@@ -30,6 +30,20 @@ from backend.targets.base import Target
 from backend.verify import remove_probe_images
 
 
+def recover_for(chosen: Target, profile: Profile, dockerd: str | None = None) -> str | None:
+    """Recovery as every front end starts it (the CLI before each command, the window at start and
+    on a new target): for the target the journal was written for, which may not be *chosen*.
+
+    Raises what :func:`recover` raises (``JournalDamaged``), and ``StoreswitchError`` when the
+    journal's target cannot be rebuilt (its file moved since).
+    """
+    if not profile.journal_path.exists():
+        return None
+    from backend.targets.detect import target_for_recovery
+
+    return recover(target_for_recovery(chosen, profile, dockerd), profile)
+
+
 def recover(target: Target, profile: Profile) -> str | None:
     """Finish or roll back a switch (or a reclaim) that died; return a sentence saying what was done, or None."""
     from backend.reclaim_journal import recover_reclaim  # a killed reclaim (its own journal) ends on the live store

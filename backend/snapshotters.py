@@ -139,7 +139,7 @@ def proxy_snapshotters(config_path: Path | None) -> tuple[dict[str, str], str | 
     """
     if config_path is None:
         return {}, None
-    import tomllib  # here: this module is on the GUI's first-paint path, which reads no TOML (~3 ms)
+    import tomllib  # here: this module is on the GUI's first-paint path, which reads no TOML
 
     try:
         data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))

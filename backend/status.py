@@ -80,6 +80,7 @@ class Status:
     # what restarts the engine (system, rootless): {"name", "restart", "reason"}; None for the others
     service_manager: dict[str, Any] | None = None
     desktop: dict[str, Any] | None = None  # Docker Desktop only: settings API or file, its Kubernetes
+    runs_engine_itself: bool = False  # the target's ability: storeswitch starts this engine (not in --json)
 
     @property
     def pending_restart(self) -> bool:
@@ -182,6 +183,7 @@ def gather_status(
         store_notes=store_notes,
         service_manager=_service_manager(target),
         desktop=target.desktop_status() if callable(getattr(target, "desktop_status", None)) else None,
+        runs_engine_itself=getattr(target, "runs_engine_itself", False),
     )
 
 
@@ -250,9 +252,10 @@ def describe(status: Status) -> list[str]:
         lines.append(f"wasm:        {', '.join(status.wasm_runtimes)} (Wasm containers need the containerd store)")
     if status.pending_restart:
         lines.append("             restart pending: the config and the running engine disagree")
-    for name, store in status.stores.items():
+    width = max((len(name) for name in status.stores), default=0) + 2  # the paths line up under each other
+    for i, (name, store) in enumerate(status.stores.items()):
         notes = f" ({'; '.join(store['notes'])})" if store.get("notes") else ""
-        lines.append(f"{name + ' roots:':<13}{', '.join(store['roots'])}{notes}")
+        lines.append(f"{'roots:' if i == 0 else '':<13}{name:<{width}}{', '.join(store['roots'])}{notes}")
     if status.desktop:
         d = status.desktop
         lines.append(f"changes:     go to {d['changes_go_to']}")

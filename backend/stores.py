@@ -49,6 +49,21 @@ def live_store(info: Mapping[str, Any]) -> Store:
     return Store.CONTAINERD if driver_type(info) == SNAPSHOTTER_DRIVER_TYPE else Store.CLASSIC
 
 
+def running_store(target: Any, timeout: float = 10.0) -> Store | None:
+    """The store *target*'s engine runs now, or None when it does not answer.
+
+    The one place this question is asked (the switch, recovery, the known-issue gate, the policy,
+    the GUI after a refusal): a stopped or hung engine is None, never an exception.
+    """
+    from backend.errors import EngineError
+
+    try:
+        with target.client(timeout=timeout) as client:
+            return live_store(client.info())
+    except EngineError:
+        return None
+
+
 def configured_store(config: Mapping[str, Any], default: Store = Store.CLASSIC) -> Store:
     """The store daemon.json asks for. Engines before 29 default to classic when unset."""
     features = config.get("features")

@@ -9,7 +9,11 @@ rolls back: the original daemon.json bytes are restored, the engine restarted on
 and :class:`SwitchError` raised quoting the engine's own reason. A lock (filelock) makes a second
 concurrent switch fail at once. Recovery after a crash lives in :mod:`backend.recovery`.
 
-Nothing about switching lives in the GUI or the CLI; both call :class:`SwitchTransaction`.
+Every write of a target's config goes through :class:`SwitchTransaction`: a switch, ``--no-restart``
+and the window's save of a change that needs no restart (its no-restart mode) alike, so each
+takes the lock and leaves a journal and a history entry. The GUI and the CLI decide *whether* to
+switch (the gate, :mod:`backend.gate`; the policy) and show the outcome; the steps are here, and so
+is the engine restart under the lock (:func:`restart_engine`).
 
 Faults a user can cause end in a message, the user's file as it was and the engine on a known
 store: a file-system error (full disk, read-only directory) before the engine is stopped leaves
@@ -41,7 +45,7 @@ from backend.fs_errors import FileError, file_error
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
 from backend.overlap import beside
 from backend.profile import Profile
-from backend.stores import Store, live_store
+from backend.stores import Store, running_store
 from backend.targets.base import Target
 from backend.verify import verify_store
 
@@ -83,7 +87,7 @@ class SwitchResult:
 
 
 def switch_lock(profile: Profile) -> FileLock:
-    from filelock import FileLock  # here: loading filelock costs ~15 ms that only a switch (or recovery) needs
+    from filelock import FileLock  # here: loading filelock is a cost only a switch (or recovery) needs
 
     try:
         profile.state_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +108,40 @@ def acquire(lock: FileLock) -> None:
         ) from exc
     except OSError as exc:
         raise file_error(exc, lock.lock_file, "taking the switch lock", "nothing was changed") from exc
+
+
+def under_lock(profile: Profile, work: Callable[[], object]) -> object:
+    """Run *work* holding the switch lock (:class:`SwitchInProgress` at once when another holds it).
+
+    Everything that stops or starts an engine outside a switch takes it (``engine start|stop``, the
+    window's Start and Restart), so none of them runs into the middle of a switch by another storeswitch.
+    """
+    lock = switch_lock(profile)
+    acquire(lock)
+    try:
+        return work()
+    finally:
+        lock.release()
+
+
+def restart_engine(target: Target, profile: Profile, progress: Progress = _no_progress) -> str:
+    """Stop and start *target*'s engine under the switch lock; the engine's words for what it runs now.
+
+    A plain restart (the Troubleshoot tab's): no journal, no verify, no rollback; the engine comes back
+    on whatever its config names. The engine-state sentence is ``backend.stores.store_phrase``'s.
+    """
+    from backend.stores import store_phrase
+
+    def work() -> str:
+        progress("stop", "Stopping the engine…")
+        target.stop()
+        progress("start", "Starting the engine…")
+        target.start()
+        progress("check", "Asking the engine what it runs…")
+        with target.client(timeout=10) as client:
+            return store_phrase(client.info())
+
+    return under_lock(profile, work)
 
 
 class SwitchTransaction:
@@ -135,7 +173,7 @@ class SwitchTransaction:
         """Give :meth:`run` a head start: ask the engine about the new config in the background.
 
         The CLI calls this before its known-issues preflight, so that the engine's check of the
-        new config (``dockerd --validate``, about 40 ms) runs while the preflight does instead of
+        new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
         same, and asks again when they are not (the file changed in between). Nothing is written
         or stopped here; preparing and then not running is harmless.
@@ -196,9 +234,15 @@ class SwitchTransaction:
         content: bytes | None = None,
         running: Store | None = None,
         force: bool = False,
+        no_restart_reason: str | None = None,
         bring: BringRequest | None = None,
     ) -> SwitchResult:
         """Switch to *to*; with *content*, write exactly those bytes as the new config.
+
+        ``restart=False`` is the no-restart mode (``--no-restart``; the window's save of a change the
+        engine does not need a restart for, worded by *no_restart_reason*): the same lock, journal
+        and history, the file written, the engine left alone. A target that cannot write without a
+        restart refuses it (the system engine through its helper).
 
         *force*: go on even when daemon.json holds edits the running engine never started with
         (else :class:`NeedsForce`).
@@ -217,14 +261,15 @@ class SwitchTransaction:
             lock = switch_lock(self.profile)
             acquire(lock)
         try:
-            return self._run(Store(to), restart, progress, snapshotter, content, running, force, bring)
+            return self._run(Store(to), restart, progress, snapshotter, content, running, force, no_restart_reason, bring)
         finally:
             lock.release()
 
     # --- the steps ----------------------------------------------------------------------
     def _run(
         self, to: Store, restart: bool, progress: Progress, snapshotter: str | None, content: bytes | None = None,
-        running: Store | None = None, force: bool = False, bring: BringRequest | None = None,
+        running: Store | None = None, force: bool = False, no_restart_reason: str | None = None,
+        bring: BringRequest | None = None,
     ) -> SwitchResult:
         steps: list[str] = []
 
@@ -315,8 +360,11 @@ class SwitchTransaction:
 
         if not restart or not installed:
             self.journal.clear()
-            why = why_no_restart if installed else install_msg
-            message = f"saved: the {to.title} takes effect when the engine restarts ({why})"
+            why = no_restart_reason or (why_no_restart if installed else install_msg)
+            if config.store is to and no_restart_reason:  # the same store: nothing waits for a restart
+                message = f"saved {config.path} ({why})"
+            else:
+                message = f"saved: the {to.title} takes effect when the engine restarts ({why})"
             self._record(from_store, to, "saved", message)
             return SwitchResult(from_store, to, "saved", message, running_store, None, steps)
 
@@ -394,11 +442,7 @@ class SwitchTransaction:
         raise NeedsForce(message)
 
     def _live_store(self) -> Store | None:
-        try:
-            with self.target.client(timeout=10) as client:
-                return live_store(client.info())
-        except EngineError:
-            return None
+        return running_store(self.target)
 
     def _record(self, from_store: Store, to: Store, outcome: str, message: str) -> None:
         try:
@@ -467,8 +511,4 @@ def restore_config(target: Target, original: bytes | None) -> None:
 
 def engine_runs(target: Target, store: Store) -> bool:
     """True when the target's engine answers and runs *store*."""
-    try:
-        with target.client(timeout=10) as client:
-            return live_store(client.info()) is store
-    except EngineError:
-        return False
+    return running_store(target) is store

@@ -11,7 +11,7 @@ it wait for target detection (``--target auto`` pings the system and rootless so
 ``DETECT_WAIT``: that runs on a thread, and the window is built on its answer when it came in time
 (it does, unless a socket hangs); otherwise on a stand-in, replaced when it comes. Qt loads after
 that wait, not during it: both are Python work under one GIL, and run side by side they slowed
-each other down (first paint ~7 ms later than one after the other). For
+each other down (first paint later than one after the other: docs/performance.md). For
 ``--screenshot``, which has only one paint, the program waits for those first checks up to
 ``--wait`` seconds (default 5) so the picture shows the real state, and paints what it has when
 the time is up ("Checking the engine…"); ``--wait 0`` renders the very first paint.
@@ -86,7 +86,7 @@ def application():
     app = QApplication.instance()
     if app is None:
         # Fusion from the start (Qt's own "-style" argument): asking the application for its
-        # style later would cost first paint ~4 ms (PySide builds the QStyle class on first use).
+        # style later would slow first paint (PySide builds the QStyle class on first use).
         app = QApplication([sys.argv[0] if sys.argv else "storeswitch-gui", "-style", "Fusion"])
         app.setProperty(FUSION_PROPERTY, True)
         app.setApplicationName("storeswitch")
@@ -116,7 +116,7 @@ def _window_for(args: argparse.Namespace, lazy: bool):
     profile = Profile.resolve(args.profile)
     # From here another thread runs, and application() hands collection to gui.collector (on the
     # GUI thread only): no automatic collection in between either, on whichever thread allocates.
-    # (Startup allocates a lot; the collections it set off cost first paint ~5 ms.)
+    # (Startup allocates a lot; the collections it set off slow first paint.)
     gc.disable()
     detection = _detect_in_background(args.target, profile, args.dockerd)
     detected = detection.done.wait(DETECT_WAIT)  # before Qt loads: see the module docstring
@@ -139,7 +139,7 @@ def _window_for(args: argparse.Namespace, lazy: bool):
 class Detection:
     """``choose_target`` running on a daemon thread (it may ping sockets): its answer, or its error.
 
-    A few lines instead of ``concurrent.futures``, whose import alone costs first paint ~5 ms.
+    A few lines instead of ``concurrent.futures``, whose import alone slows first paint.
     """
 
     def __init__(self, name: str | None, profile, dockerd: str | None) -> None:

@@ -39,11 +39,12 @@ def _figures(inv: Any) -> str:
     return " · ".join(parts)
 
 
-def impact_html(impact: StoreImpact, store_after: Store | None) -> str:
+def impact_html(impact: StoreImpact, store_after: Store | None, sentence: bool = True) -> str:
     """``switchImpact``: the sentence, then one row per store with its figures and what a switch does to it.
 
     Rows read like the sketch: "Classic store  12 images · 3 containers · 4.2 GB  → hidden".
     When the draft asks for the store that runs, the rows say which is in use and which hidden.
+    Without *sentence*, the rows alone (the confirmation states the sentence among its consequences).
     """
     current = impact.current
     after = store_after or current
@@ -68,7 +69,7 @@ def impact_html(impact: StoreImpact, store_after: Store | None) -> str:
             f"<td style='padding:2px 18px 2px 0'>{_figures(inv)}{warn}</td>"
             f"<td style='padding:2px 0; color:{color}'>{fate}</td></tr>"
         )
-    text = html.escape(impact_sentence(impact, after), quote=False)
+    text = html.escape(impact_sentence(impact, after), quote=False) if sentence else ""
     table = f"<table cellspacing='0' style='margin-top:6px'>{''.join(rows)}</table>" if rows else ""
     return f"{text}{table}"
 
@@ -79,11 +80,29 @@ def confirmation_for(
     impact: StoreImpact | None,
     evaluations: Iterable[Any],
     config_name: str,
+    catalog_error: str | None = None,
+    facts_probed: bool = True,
 ) -> Confirmation | None:
-    """The confirmation Apply needs, or None (nothing restarts and no blocker applies)."""
-    lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "") for e in evaluations]
-    restart = request.content is not None and request.restart
-    if not restart and not any(i.severity == "blocker" and i.applies == "yes" for i in lines):
+    """The confirmation Apply needs, or None (nothing restarts and the gate does not refuse).
+
+    The gate is the CLI's (:func:`backend.gate.known_issue_refusal` with ``force=False``): what
+    would make ``storeswitch switch`` exit 4 or 6 makes the accept button "Switch anyway" here.
+    Known issues: those that apply, and those that may apply because a fact truly cannot be
+    learned here; before this machine's facts are in (*facts_probed*), a "may apply" only means
+    "not checked yet", so it is left out and a note says the list may grow.
+    """
+    from backend.gate import known_issue_refusal
+
+    evaluations = [e for e in evaluations if e.applies == "yes" or facts_probed]
+    lines = [IssueLine(e.issue.id, e.issue.severity, e.applies, e.issue.title, e.issue.workaround or "", e.blocks)
+             for e in evaluations]
+    restart = request.store is not None and request.restart
+    after = request.store or old
+    refused = None
+    if after is not None and (restart or not catalog_error):
+        refused = known_issue_refusal(after, evaluations, force=False, unchanged=lambda: False,
+                                      catalog_error=catalog_error, how_to_force='choose "Switch anyway"')
+    if not restart and refused is None:
         return None
     new = request.store
     switching = new is not None and old is not None and new is not old
@@ -107,7 +126,11 @@ def confirmation_for(
             title, question = "Restart the engine?", f"storeswitch will save {config_name} and restart the engine with it."
     else:
         title, question = "Apply anyway?", "A known issue that blocks these settings applies on this machine."
-    return Confirmation(title, question, consequences, lines, accept_label="Apply & restart" if restart else "Apply")
+    table = impact_html(impact, new, sentence=False) if restart and switching and impact is not None and impact.current is old else ""
+    note = "" if facts_probed else "This machine is still being checked: issues that may apply are not listed yet."
+    return Confirmation(title, question, consequences, lines, accept_label="Apply & restart" if restart else "Apply",
+                        refusal=refused.message if refused is not None else "", impact=table, note=note,
+                        evaluations=evaluations)
 
 
 def failure_headline(failure: ApplyFailure, config_name: str) -> str:

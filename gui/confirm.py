@@ -3,8 +3,9 @@
 Every confirmation goes through ``gui.confirm.ask`` and every "save as" through
 ``gui.confirm.choose_save_path`` (both looked up at call time), so tests replace them with
 ``monkeypatch.setattr("gui.confirm.ask", ...)`` and never block on a modal dialog, and QA
-automation can do the same. A known issue of severity ``blocker`` that applies makes the accept
-button read "Switch anyway" and the safe choice (Cancel) the default.
+automation can do the same. When the gate (:mod:`backend.gate`) refuses without forcing (a
+blocker applies, the catalog is missing), the accept button reads "Switch anyway" and the safe
+choice (Cancel) is the default. The dialog itself is :class:`gui.confirm_dialog.ConfirmDialog`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class IssueLine:
     applies: str  # "yes" | "maybe"
     title: str
     workaround: str = ""
+    blocks: bool = False  # the backend's rule (Evaluation.blocks): it refuses the switch unless "Switch anyway"
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,20 @@ class Confirmation:
     consequences: list[str] = field(default_factory=list)
     issues: list[IssueLine] = field(default_factory=list)
     accept_label: str = "Apply & restart"
+    refusal: str = ""  # the gate's refusal (backend.gate) that accepting overrides, as --force does; "" when none
+    impact: str = ""  # what the switch hides and shows: the Experimental page's table (rich text), "" when none
+    note: str = ""  # why the known issues may be incomplete (this machine still being checked)
+    evaluations: list = field(default_factory=list, compare=False, repr=False)  # the backend's, for the cards
 
     @property
     def blockers(self) -> list[IssueLine]:
-        return [i for i in self.issues if i.severity == "blocker" and i.applies == "yes"]
+        return [i for i in self.issues if i.blocks]
 
     @property
     def needs_switch_anyway(self) -> bool:
-        """A blocker applies: accepting must be an explicit "Switch anyway"."""
-        return bool(self.blockers)
+        """The gate refuses without forcing (a blocker applies, or the catalog is missing): accepting
+        must be an explicit "Switch anyway"."""
+        return bool(self.refusal or self.blockers)
 
     def as_text(self) -> str:
         """The whole confirmation as plain text (the dialog's body, and for logs or tests)."""
@@ -65,24 +72,11 @@ class Confirmation:
 
 def ask(parent: QWidget | None, confirmation: Confirmation) -> bool:
     """Show *confirmation* and return True when the user accepts it."""
-    from PySide6.QtWidgets import QMessageBox
+    from PySide6.QtWidgets import QDialog
 
-    box = QMessageBox(parent)
-    box.setObjectName("applyConfirmation")
-    box.setWindowTitle(confirmation.title)
-    box.setIcon(QMessageBox.Icon.Critical if confirmation.needs_switch_anyway else QMessageBox.Icon.Question)
-    box.setText(confirmation.question)
-    body = confirmation.as_text().split("\n", 1)
-    if len(body) > 1:
-        box.setInformativeText(body[1])
-    label = "Switch anyway" if confirmation.needs_switch_anyway else confirmation.accept_label
-    accept = box.addButton(label.replace("&", "&&"), QMessageBox.ButtonRole.AcceptRole)
-    accept.setAccessibleName(label)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel if confirmation.needs_switch_anyway else accept)
-    box.setEscapeButton(cancel)
-    box.exec()
-    return box.clickedButton() is accept
+    from gui.confirm_dialog import ConfirmDialog
+
+    return ConfirmDialog(parent, confirmation).exec() == QDialog.DialogCode.Accepted
 
 
 def choose_save_path(parent: QWidget | None, title: str, suggested: Path, file_filter: str = "Zip archives (*.zip)") -> Path | None:

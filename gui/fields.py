@@ -1,8 +1,9 @@
-"""The settings the window edits, described once: label, help text, accessible name, restart flag.
+"""The settings the window edits, described once: label, help text, accessible name, where stored.
 
-Pages read these instead of repeating strings, so the label a test or a screen reader sees, the
-help a user reads and whether Apply needs an engine restart are decided in one place. The
-labels are contracts (QA automation matches them): change them only with the README.
+Pages read these instead of repeating strings, so the label a test or a screen reader sees and the
+help a user reads are decided in one place. The labels are contracts (QA automation matches them):
+change them only with the README. Whether Apply restarts the engine is not a property of a field
+but of what the draft changes: :attr:`backend.settings_model.SettingsModel.needs_restart` decides.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Field:
-    """One setting: where it is stored, what people read, and what applying it costs."""
+    """One setting: where it is stored and what people read."""
 
     key: str
     label: str
     help: str
     accessible_name: str
     stored_in: str  # "daemon.json" or "settings.json"
-    needs_restart: bool
 
 
 USE_CONTAINERD = Field(
@@ -32,7 +32,6 @@ USE_CONTAINERD = Field(
     ),
     accessible_name="Use containerd for pulling and storing images",
     stored_in="daemon.json",
-    needs_restart=True,
 )
 
 ENABLE_KUBERNETES = Field(
@@ -46,7 +45,6 @@ ENABLE_KUBERNETES = Field(
     ),
     accessible_name="Enable Kubernetes",
     stored_in="settings.json",
-    needs_restart=False,
 )
 
 DESKTOP_KUBERNETES = Field(
@@ -60,7 +58,6 @@ DESKTOP_KUBERNETES = Field(
     ),
     accessible_name="Enable Kubernetes",
     stored_in="settings-store.json",
-    needs_restart=False,
 )
 
 DAEMON_JSON = Field(
@@ -73,7 +70,6 @@ DAEMON_JSON = Field(
     ),
     accessible_name="daemon.json editor",
     stored_in="daemon.json",
-    needs_restart=True,
 )
 
 FEEDBACK_URL = "https://github.com/moby/moby/issues/new/choose"

@@ -18,9 +18,6 @@ from typing import Any
 
 from backend.stores import Store
 
-SEVERITY_RANK = {"blocker": 0, "warning": 1, "info": 2}
-SHOWN = ("yes", "maybe")
-
 
 def _module():
     if importlib.util.find_spec("backend.known_issues") is None:
@@ -63,7 +60,8 @@ class IssueChecks:
             self.facts_error = None
 
     def evaluate(self, store_after: Store | None, kubernetes: bool, daemon_config: dict[str, Any] | None) -> list[Any]:
-        """The issues that apply (``yes``) or may apply (``maybe``) to the draft, worst first."""
+        """The issues that apply (``yes``) or may apply (``maybe``) to the draft, in the backend's order
+        (:func:`backend.known_issues.evaluate`: applies, then may apply; blockers first within each)."""
         if not self.available or self.catalog is None:
             self.evaluations = []
             return self.evaluations
@@ -75,10 +73,8 @@ class IssueChecks:
             self.error = _unavailable(exc)
             self.evaluations = []
             return self.evaluations
-        shown = [e for e in evaluations if getattr(e, "applies", None) in SHOWN]
-        shown.sort(key=lambda e: (e.applies != "yes", SEVERITY_RANK.get(e.issue.severity, 3), e.issue.id))
-        self.evaluations = shown
-        return shown
+        self.evaluations = [e for e in evaluations if e.shown]  # the backend's filter and order, as the CLI lists them
+        return self.evaluations
 
 
 def _unavailable(exc: BaseException) -> str:

@@ -30,6 +30,7 @@ class EngineSummary:
     problem: str = ""
     problem_kind: str = "info"
     can_start: bool = False  # a "Start engine" button makes sense
+    can_restart_to_apply: bool = False  # "Restart to apply": the config asks for a store the engine does not run
 
     @property
     def line(self) -> str:
@@ -66,7 +67,7 @@ def live_phrase(status: Status) -> str:
 
 def needs_root(status: Status) -> bool:
     """The managed engine's dockerd runs only as root; an ordinary user cannot start it."""
-    return status.target == "managed" and hasattr(os, "geteuid") and os.geteuid() != 0
+    return status.runs_engine_itself and hasattr(os, "geteuid") and os.geteuid() != 0
 
 
 def summarize(status: Status | None) -> EngineSummary:
@@ -99,8 +100,9 @@ def summarize(status: Status | None) -> EngineSummary:
                 theme.OK, summary.engine, summary.store, pending,
                 problem_title="Restart pending",
                 problem=f"{status.config_path} asks for the {configured}, but the engine runs the "
-                f"{store_name(status.live_store)}. Apply & restart (or restart the engine) to use it.",
-                problem_kind="warning",
+                f"{store_name(status.live_store)}. <b>Restart to apply</b> switches it there, with the checks "
+                "and the rollback of a switch.",
+                problem_kind="warning", can_restart_to_apply=True,
             )
     elif needs_root(status):
         summary = EngineSummary(
@@ -117,7 +119,7 @@ def summarize(status: Status | None) -> EngineSummary:
             problem_title="The engine is not running",
             problem=f"Nothing answers at <code>{e.host}</code>. Start it here or with "
             "<code>storeswitch engine start</code>; Apply & restart also starts it.",
-            problem_kind="info", can_start=status.target == "managed",
+            problem_kind="info", can_start=status.runs_engine_itself,
         )
     if status.config_error:
         return EngineSummary(

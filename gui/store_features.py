@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from backend.daemon_config import STORAGE_DRIVER_KEY, plan_storage_driver
 from backend.errors import ConfigError
-from backend.snapshotter_names import check_name
 from backend.stores import CLASSIC_GRAPH_DRIVERS, DEFAULT_SNAPSHOTTER, Store, wasm_runtimes
 from gui import theme
 from gui.draft import SettingsDraft
@@ -54,7 +53,7 @@ class StoreFeatures(QObject):
         self._extra: tuple[str, ...] = ()
         self._shown: str | None = None  # the draft's value the combo last showed
         self._busy = False
-        self.desktop = tasks.target.name == "desktop"
+        self.desktop = not tasks.target.chooses_snapshotter
         self.last_check: Any = None
         self._lookup = QTimer(self)
         self._lookup.setSingleShot(True)
@@ -68,7 +67,7 @@ class StoreFeatures(QObject):
     # --- the engine and the target ------------------------------------------------------
     def set_target(self, target: Any) -> None:
         """Another target: what was learned is about the old engine."""
-        self.desktop = target.name == "desktop"
+        self.desktop = not target.chooses_snapshotter
         self.status, self.report, self._report_key = None, None, None
         self._reporting = self._again = False
         self.last_check = None
@@ -127,18 +126,13 @@ class StoreFeatures(QObject):
     def _name_edited(self, name: str) -> None:
         if not self.choice.combo.isEnabled():
             return
-        if name:
-            try:
-                check_name(name)
-            except ConfigError as exc:
-                problem = str(exc)[:1].upper() + str(exc)[1:]
-                self.choice.set_problem(problem)
-                self.draft.set_option_problem(STORAGE_DRIVER_KEY, problem)
-                return
-        self.choice.set_problem(None)
-        self._shown = name or DEFAULT_SNAPSHOTTER
-        self.draft.set_option_problem(STORAGE_DRIVER_KEY, None)
-        self.draft.set_snapshotter(name)
+        problem = self.draft.snapshotter_problem(name)  # the model's rule: a bad name blocks Apply
+        self.choice.set_problem(problem)  # (before the draft changes: its signal reads it)
+        if problem is None:
+            self._shown = name or DEFAULT_SNAPSHOTTER
+        self.draft.choose_snapshotter(name)
+        if problem:
+            return
         if name and self.report is not None and self.report.get(name) is None:
             self._extra = (name,)
             self._lookup.start()

@@ -2,7 +2,7 @@
 
 Plain values, made on the worker threads of :mod:`gui.tasks` and read on the GUI thread. A
 module of their own, loaded with the first answer: the window's first paint needs none of them
-(five dataclasses cost ~1.5 ms to create, benchmarks/gui_startup.py).
+(dataclasses are slow to create: docs/performance.md).
 """
 
 from __future__ import annotations

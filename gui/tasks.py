@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
-from backend.errors import EngineError, StoreswitchError, SwitchError
+from backend.errors import StoreswitchError, SwitchError
 from backend.profile import Profile
 from backend.settings import Settings
 from backend.stores import Store
@@ -264,14 +264,9 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(_progress) -> None:
-            from backend.switch import acquire, switch_lock
+            from backend.switch import under_lock
 
-            lock = switch_lock(profile)
-            acquire(lock)
-            try:
-                target.start()
-            finally:
-                lock.release()
+            under_lock(profile, target.start)
 
         self._submit(job, lambda _r: self.engineStarted.emit(), lambda exc: self.engineStartFailed.emit(_describe(exc)))
 
@@ -288,21 +283,9 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(progress) -> str:
-            from backend.stores import store_phrase
-            from backend.switch import acquire, switch_lock
+            from backend.switch import restart_engine
 
-            lock = switch_lock(profile)
-            acquire(lock)
-            try:
-                progress("stop", "Stopping the engine…")
-                target.stop()
-                progress("start", "Starting the engine…")
-                target.start()
-                progress("check", "Asking the engine what it runs…")
-                with target.client(timeout=10) as client:
-                    return store_phrase(client.info())
-            finally:
-                lock.release()
+            return restart_engine(target, profile, progress)
 
         def ok(phrase: str) -> None:
             self.restarting = False
@@ -356,7 +339,7 @@ class BackendTasks(QObject):
 
             outcome = ApplyOutcome(message="")
             messages = []
-            if request.content is not None and request.store is not None:
+            if request.store is not None and (request.content is not None or request.restart):
                 from backend.policy import load_policy
                 from backend.switch import SwitchTransaction
 
@@ -371,10 +354,13 @@ class BackendTasks(QObject):
                     outcome.switch = result
                     outcome.steps = result.steps
                     messages.insert(0, result.message[0].upper() + result.message[1:] + ".")
-                else:
-                    progress("save", f"Saving {target.config_path}…")
-                    target.read_config().write(request.content)
-                    messages.insert(0, f"Saved {target.config_path} (formatting only; no restart needed).")
+                else:  # the no-restart mode: lock, journal and history as for any write of the config
+                    result = SwitchTransaction(target, profile).run(
+                        request.store, restart=False, progress=progress, content=request.content,
+                        no_restart_reason="formatting only; no restart needed",
+                    )
+                    outcome.switch = result
+                    messages.insert(0, result.message[0].upper() + result.message[1:] + ".")
             if getattr(target, "last_channel", None) and request.content is not None:
                 messages.append(f"The setting went to {target.last_channel}.")
             if request.kubernetes is not None:
@@ -382,7 +368,7 @@ class BackendTasks(QObject):
                 # the draft's whole text; the Kubernetes key is then changed in what it wrote.
                 from backend.kubernetes_setting import kubernetes_setting
 
-                saved = kubernetes_setting(target, profile.settings_path).save(request.kubernetes)
+                saved = kubernetes_setting(target, profile.settings_path, profile).save(request.kubernetes)
                 outcome.settings_saved = True
                 messages.append(saved.message)
             outcome.message = " ".join(messages) or "Nothing to apply."
@@ -415,13 +401,9 @@ class BackendTasks(QObject):
         busy = isinstance(exc, SwitchInProgress)
 
         def job(_progress) -> Store | None:
-            from backend.stores import live_store
+            from backend.stores import running_store
 
-            try:
-                with target.client(timeout=10) as client:
-                    return live_store(client.info())
-            except EngineError:
-                return None
+            return running_store(target)
 
         needs_force = isinstance(exc, NeedsForce)
         report = lambda running: self.switchFailed.emit(  # noqa: E731
@@ -458,17 +440,15 @@ def _recover(target: Target, profile: Profile, dockerd: str | None) -> tuple[str
     Returns (what recovery did, why it could not). A journal left by another target's switch is
     recovered through that target; one whose file moved since cannot be, and says what to do.
     """
-    from backend.recovery import recover as run_recovery
-    from backend.targets.detect import target_for_recovery
+    from backend.journal import JournalDamaged
+    from backend.recovery import recover_for
 
     try:
-        recovering = target_for_recovery(target, profile, dockerd)
-    except StoreswitchError as exc:
-        return None, str(exc)
-    try:
-        return run_recovery(recovering, profile), None
-    except StoreswitchError as exc:  # a damaged journal: said on the Troubleshoot tab, the window still works
+        return recover_for(target, profile, dockerd), None
+    except JournalDamaged as exc:  # said on the Troubleshoot tab, the window still works
         return None, f"{exc} The support bundle (Export below) still works."
+    except StoreswitchError as exc:  # the journal's target cannot be rebuilt: the message says what to do
+        return None, str(exc)
 
 
 def _describe(exc: BaseException) -> str:

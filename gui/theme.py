@@ -12,8 +12,8 @@ outranked the sizes meant for the checkbox and the app name. The stylesheet sets
 where a role differs (titles, section headers, badges, the section list).
 
 Scroll bars have rules here: one the stylesheet does not describe is drawn by Fusion through the
-stylesheet style, which cost ~4 ms a paint and ~5 ms of the first layout per scroll bar shown
-(benchmarks/gui_startup.py); drawn from the rules it costs next to nothing, and the thin scroll
+stylesheet style, which is slow at every paint and at the first layout of each scroll bar shown
+(benchmarks/gui_startup.py; docs/performance.md); drawn from the rules it costs next to nothing, and the thin scroll
 bars suit the look.
 """
 
@@ -37,7 +37,7 @@ FONT_PX = 13  # the window's text size; roles that differ say so in STYLESHEET
 FUSION_PROPERTY = "storeswitchFusion"
 """Set on a QApplication known to run Fusion (``gui.app.application`` makes it so), so that
 :func:`apply_theme` need not ask for the style: PySide builds the whole QStyle class (a dozen large
-enums, ~4 ms) the first time Python touches a style, and nothing else before first paint does."""
+enums) the first time Python touches a style, and nothing else before first paint does."""
 
 SEVERITY_COLORS = {  # background, border, text
     "blocker": ("#FDECEC", "#F3B8B8", "#A11A1A"),

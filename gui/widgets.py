@@ -53,7 +53,7 @@ def repolish(widget: QWidget) -> None:
 
     A widget not polished yet is left alone: Qt polishes it, reading the property, before it is
     first shown (QStyleSheetStyle.polish drops whatever it computed for the widget earlier). And
-    asking for a style before the first paint costs it ~4 ms: PySide builds the whole QStyle
+    asking for a style before the first paint slows it: PySide builds the whole QStyle
     class, a dozen large enums, the first time Python touches one.
     """
     if widget.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
@@ -304,7 +304,7 @@ def dot_icon(color: str, diameter: int = 10) -> QIcon:
 def escape(text: object) -> str:
     """*text* for rich text: ``&``, ``<`` and ``>`` escaped (``html.escape(text, quote=False)``).
 
-    By hand because importing :mod:`html` loads its entity table, ~2 ms of the window's first
+    By hand because importing :mod:`html` loads its entity table, a cost to the window's first
     paint, for three replacements.
     """
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -24,6 +24,19 @@ class MigrationError(Exception):
     """The file cannot be brought to the current version (too new, or not versioned)."""
 
 
+class StepFailed(MigrationError):
+    """One step of the table raised: a bug in that step, not damage in the file.
+
+    Says which version step failed (``from_version`` -> ``from_version + 1``). A reader may fail
+    soft on it, as napari's settings do: keep the file as it is, back it up, and go on with
+    defaults (``backend/settings.py``).
+    """
+
+    def __init__(self, message: str, from_version: int) -> None:
+        super().__init__(message)
+        self.from_version = from_version
+
+
 @dataclass(frozen=True)
 class Rename:
     """A step that moves a dotted key (``"a.b"``) to another dotted key."""
@@ -55,7 +68,13 @@ def migrate(data: Mapping[str, Any], table: Mapping[int, Step], current: int, na
     while version < current:
         if version not in table:
             raise MigrationError(f"{name}: no migration from schema_version {version}; the file was left untouched")
-        out = table[version](out)
+        try:
+            out = table[version](out)
+        except Exception as exc:  # noqa: BLE001 - any bug in a step: named, with the step it was in
+            raise StepFailed(
+                f"{name}: the migration from schema_version {version} to {version + 1} failed "
+                f"({type(exc).__name__}: {exc}); the file was left untouched", version
+            ) from exc
         version += 1
         out["schema_version"] = version
         passed.append(version)

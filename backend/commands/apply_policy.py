@@ -137,15 +137,13 @@ def _check(ctx, state: PolicyState, to: Store, snapshotter: str | None, where: s
 
 def _refused(ctx, exc: SwitchError, state: PolicyState, to: Store) -> int:
     """The engine refused the new config (nothing changed, or rolled back): say so with what runs now."""
-    from backend.errors import EngineError
-    from backend.stores import live_store
+    from backend.stores import running_store
 
-    running = None
     try:
-        with ctx.target.client(timeout=10) as client:
-            running = live_store(client.info()).value
-    except (EngineError, StoreswitchError):
-        pass
+        live = running_store(ctx.target)
+    except StoreswitchError:
+        live = None
+    running = live.value if live is not None else None
     if ctx.json:
         ctx.emit({"error": str(exc), "kind": type(exc).__name__, "exit_code": 1, "changed": False, "check": False,
                   "to_store": to.value, "live_store": running, "policy": state.as_dict()}, "")

@@ -32,20 +32,13 @@ def run(args, ctx) -> int:
         ctx.emit({"dockerd": str(binaries.dockerd), "source": binaries.source, "suite": args.suite},
                  f"dockerd ready: {binaries.dockerd}")
         return 0
-    if target.name != "managed" and args.action in ("start", "stop"):
+    if not target.runs_engine_itself and args.action in ("start", "stop"):
         raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")
     if args.action in ("start", "stop"):
-        from backend.switch import acquire, switch_lock
+        from backend.switch import under_lock
 
-        lock = switch_lock(ctx.profile)
-        acquire(lock)  # SwitchInProgress (exit 3) when a switch or another start/stop runs
-        try:
-            if args.action == "start":
-                target.start()
-            else:
-                target.engine.stop()
-        finally:
-            lock.release()
+        # SwitchInProgress (exit 3) when a switch or another start/stop runs
+        under_lock(ctx.profile, target.start if args.action == "start" else target.engine.stop)
     state = probe_engine(target)
     if state.reachable:
         human = f"engine running at {state.host}: Docker {state.version}, Driver {state.driver}"

@@ -95,7 +95,7 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     :data:`backend.known_issues.UNKNOWN` when the engine did not answer). *force_refusal*: why the
     administrator's policy does not let *force* override a blocker (refused with exit 5 then).
     """
-    from backend.cli import EXIT_BLOCKED, EXIT_NEEDS_FORCE, EXIT_POLICY
+    from backend.gate import already_on, known_issue_refusal
 
     result = assess(ctx.target, ctx.profile, to)
     if facts_out is not None:
@@ -103,31 +103,21 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}
     if result.catalog_error:
         part["known_issues_error"] = result.unavailable_message
-        if force and force_refusal and not _already_on(ctx.target, to):  # the policy forbids switching unchecked
-            return part, _refuse(ctx, f"{result.unavailable_message}; {force_refusal}", "PolicyRefused", EXIT_POLICY, part)
-        if force or _already_on(ctx.target, to):
-            print(f"storeswitch: {safe_text(result.unavailable_message)}" + (" (--force: switching anyway)" if force else ""),
-                  file=sys.stderr)
-            return part, None
-        message = (f"switch to the {to.title} refused: {result.unavailable_message}, so its blocker issues cannot be "
-                   "checked. Nothing was changed. Fix or reinstall the catalog, or run again with --force to switch "
-                   "without the check.")
-        return part, _refuse(ctx, message, "CatalogUnavailable", EXIT_NEEDS_FORCE, part)
-    if result.shown and not ctx.json:
+    elif result.shown and not ctx.json:
         print(f"Known issues after the switch to the {to.title}:")
         for ev in result.shown:
             print("  " + "\n  ".join(issue_lines(ev)))
-    blockers = result.blockers
-    if blockers and force and force_refusal and not _already_on(ctx.target, to):
-        return part, _refuse(ctx, force_refusal, "PolicyRefused", EXIT_POLICY, part)
-    if not blockers or force or _already_on(ctx.target, to):
-        if blockers and force and not ctx.json:
-            print(f"  --force: switching despite {', '.join(ev.id for ev in blockers)}.", file=sys.stderr)
-        return part, None
-    names = ", ".join(f"{ev.id} ({'; '.join([ev.issue.title, *ev.found])})" for ev in blockers)
-    message = (f"switch to the {to.title} refused: a blocker known issue applies: {names}. Nothing was changed. "
-               "Follow the workaround above, or run again with --force to switch anyway.")
-    return part, _refuse(ctx, message, "BlockedByKnownIssue", EXIT_BLOCKED, part)
+    unchanged = lambda: already_on(ctx.target, to)  # noqa: E731 - asked only when the answer matters
+    refusal = known_issue_refusal(to, result.evaluations, force=force, unchanged=unchanged,
+                                  catalog_error=result.unavailable_message, force_refusal=force_refusal)
+    if refusal is not None:
+        return part, _refuse(ctx, refusal.message, refusal.kind, refusal.exit_code, part)
+    if result.catalog_error:
+        print(f"storeswitch: {safe_text(result.unavailable_message)}" + (" (--force: switching anyway)" if force else ""),
+              file=sys.stderr)
+    elif result.blockers and force and not ctx.json:
+        print(f"  --force: switching despite {', '.join(ev.id for ev in result.blockers)}.", file=sys.stderr)
+    return part, None
 
 
 def _refuse(ctx, message: str, kind: str, code: int, part: dict[str, Any]) -> int:
@@ -137,19 +127,3 @@ def _refuse(ctx, message: str, kind: str, code: int, part: dict[str, Any]) -> in
         print(json.dumps({"error": message, "kind": kind, "exit_code": code, **part}, indent=2, ensure_ascii=False))
     print(f"storeswitch: {safe_text(message)}", file=sys.stderr)
     return code
-
-
-def _already_on(target, to: Store) -> bool:
-    from backend.errors import ConfigError, EngineError
-    from backend.stores import live_store
-
-    try:
-        if target.read_config().store is not to:
-            return False
-    except ConfigError:
-        return False
-    try:
-        with target.client(timeout=5) as client:
-            return live_store(client.info()) is to
-    except EngineError:
-        return False  # not running: a switch would start it, so it is not a no-op

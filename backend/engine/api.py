@@ -3,14 +3,14 @@
 The client negotiates the API version the way docker-py does: ``GET /version`` unversioned,
 then every call under ``/v<ApiVersion>``. The answer is kept for the process, by address: a
 switch makes several clients for one engine (the checks, the live store, the verify after the
-restart), and ``/version`` costs the engine ~5 ms each time. Should the engine behind an address
+restart), and each ``/version`` is a round trip to the engine. Should the engine behind an address
 be replaced by an older one that refuses the kept version ("client version ... is too new"), the
 call negotiates again and is sent once more. Errors are turned into :mod:`backend.errors` types
 whose text says what failed and what to try ("no engine listening on unix:///...: is it
 started?"), and the engine's own ``message`` is kept verbatim, because the switch quotes it.
 
 httpx (with httpcore and h11) is imported when the first client is made, not with this module:
-it is about 60 ms of a command's start-up, and many importers of this module (target detection,
+it is a large part of a command's start-up (docs/performance.md), and many importers of this module (target detection,
 the GUI's first paint, ``--help``) never talk to an engine, or do so later, off the critical path.
 """
 
@@ -44,8 +44,8 @@ class EngineClient:
 
         self.host = host
         url = urlparse(host)
-        # A transport with verify=True loads the CA bundle (about 20-40 ms per client, several
-        # clients per switch). No TLS is ever spoken over a unix socket or plain http, so those
+        # A transport with verify=True loads the CA bundle (a cost per client, several
+        # clients per switch: docs/performance.md). No TLS is ever spoken over a unix socket or plain http, so those
         # transports skip it; https keeps the default verification.
         if url.scheme == "unix":
             transport = httpx.HTTPTransport(uds=url.path, verify=False)
@@ -316,7 +316,7 @@ class EngineAnswers:
     """``/version`` and ``/info`` of one engine, asked once for several readers, or why they are not known.
 
     ``storeswitch diagnose`` asks them once for its status, its listing of the live store and its
-    known-issue probe, instead of each asking (dockerd takes ~5 ms for each). A reader that starts
+    known-issue probe, instead of each asking (a round trip to dockerd each). A reader that starts
     before the answers are in (the known-issue probe runs in a thread from the start, so that its
     own loading and ``docker buildx version`` overlap the asking) gets a :meth:`later` instance
     and calls :meth:`wait`. ``client`` stays open for the readers' further calls until

@@ -176,7 +176,7 @@ def install_engine(engine_dir: Path | None = None, log=print, suite: str = ENGIN
     if have:
         log(f"engine already fetched in {engine_dir}")
         return have
-    import platform  # here: this module is on the GUI's first-paint path, which fetches nothing (~1 ms)
+    import platform  # here: this module is on the GUI's first-paint path, which fetches nothing
 
     if platform.system() != "Linux":
         raise FetchError(f"the managed engine runs on Linux only; on this system {HOW_TO_GET}")

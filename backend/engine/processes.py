@@ -5,7 +5,7 @@ a few milliseconds after it starts, so a storeswitch killed in that window leave
 pidfile names, and the next start would put a second dockerd on the same data-root (issue 13,
 point 10). The managed engine therefore also looks for its processes by their command line in
 ``/proc``: every process it starts names the profile's own paths there (``--pidfile``,
-``--config``). About 1-2 ms for a hundred processes.
+``--config``). Cheap: one read per process (docs/performance.md).
 
 Why by hand: psutil would do the scan, but it is one more compiled dependency for a dozen lines
 over ``/proc``, which is all a Linux-only engine needs.

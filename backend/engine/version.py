@@ -4,7 +4,7 @@ A stopped engine still has a known version when its binary is known: the managed
 fetched dockerd, the system target's ``dockerd`` on PATH. Known-issue checks (``engine-too-old``)
 and the Engine 29 store rule (:mod:`backend.store_choice`) need it while nothing answers on the
 socket. ``dockerd --version`` prints ``Docker version 26.1.5+dfsg1, build a72d7cd`` and exits
-without touching anything (about 30 ms); the answer is cached per binary (path, size, mtime), so
+without touching anything (a subprocess all the same); the answer is cached per binary (path, size, mtime), so
 a window refreshing its facts asks once.
 """
 

@@ -263,11 +263,6 @@ def probe_buildx_version(docker_cli: str | os.PathLike | None = None, timeout: f
     return parse_buildx_version(proc.stdout) or UNKNOWN
 
 
-def docker_config_dir() -> Path:
-    explicit = os.environ.get("DOCKER_CONFIG")
-    return Path(explicit) if explicit else Path.home() / ".docker"
-
-
 def probe_docker_hub_login(config_dir: Path | None = None) -> Any:
     """Whether config.json records a Docker Hub login: by key presence only.
 
@@ -276,6 +271,8 @@ def probe_docker_hub_login(config_dir: Path | None = None) -> Any:
     and no ``credsStore`` is set. UNKNOWN when only a ``credsStore`` is set (storeswitch does not
     ask a credential helper) or the file cannot be read. No value under ``auths`` is ever read.
     """
+    from backend.engine.address import docker_config_dir  # the docker CLI's rule, in one place
+
     path = (config_dir or docker_config_dir()) / "config.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -36,6 +36,10 @@ class StoreConfig(Protocol):
 class Target(Protocol):
     name: str
     reason: str  # why this target was chosen (shown by status)
+    # What the target can do, read by every front end (never inferred from ``name``):
+    runs_engine_itself: bool  # storeswitch starts and stops this engine's processes (`engine start|stop`, "Start engine")
+    chooses_snapshotter: bool  # a snapshotter can be chosen in its config (Docker Desktop picks its own)
+    saves_without_restart: bool  # its config can be written with no engine restart (not: the system helper)
 
     @property
     def config_path(self) -> Path: ...

@@ -234,6 +234,9 @@ def _ascii_only(text: str) -> bool:
 # --- the target ----------------------------------------------------------------------------
 class DesktopTarget:
     name = "desktop"
+    runs_engine_itself = False
+    chooses_snapshotter = False  # Docker Desktop chooses its own snapshotter
+    saves_without_restart = True  # the file is written; Desktop takes it at its next start
 
     def __init__(
         self,

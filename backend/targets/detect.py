@@ -121,7 +121,7 @@ class TargetOption(NamedTuple):
     """One target as the General tab's chooser shows it.
 
     A NamedTuple, not a frozen dataclass: this module loads before the GUI's first paint, and a
-    frozen dataclass costs ~0.5 ms to create (benchmarks/gui_startup.py).
+    frozen dataclass is slower to create (docs/performance.md).
     """
 
     name: str

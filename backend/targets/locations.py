@@ -4,8 +4,8 @@ These few functions are all ``auto`` needs to find out which target this machine
 live apart from the target classes: on a machine without Docker, detection imports none of
 :mod:`backend.targets.desktop`, :mod:`backend.targets.system`, :mod:`backend.targets.rootless`
 and :mod:`backend.targets.service` (nor what they import: the privileged helper, subprocess...).
-The GUI's first paint waits for detection, which took ~14 ms with them and ~9 ms without
-(benchmarks/gui_startup.py). The target modules import their names from here.
+The GUI's first paint waits for detection, which is markedly slower with them
+(benchmarks/gui_startup.py; docs/performance.md). The target modules import their names from here.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from backend.stores import Store, StoreRoots, live_store, store_roots
 
 class ManagedTarget:
     name = "managed"
+    runs_engine_itself = True
+    chooses_snapshotter = True
+    saves_without_restart = True
     records_start = True  # start() notes what the engine started with (backend.started_config)
 
     def __init__(self, profile: Profile, dockerd: str | os.PathLike | None = None, reason: str = "") -> None:

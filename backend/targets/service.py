@@ -90,6 +90,9 @@ class ServiceTarget:
     """A daemon.json, a restart command and a socket. Subclasses set the defaults."""
 
     name = "service"
+    runs_engine_itself = False  # the service manager does
+    chooses_snapshotter = True
+    saves_without_restart = True
     unit = "docker"
     systemctl: tuple[str, ...] = ("systemctl",)
     journalctl: tuple[str, ...] = ("journalctl",)

@@ -107,6 +107,11 @@ class SystemTarget(ServiceTarget):
             return config
         return HelperDaemonConfig(config.path, config.raw, config.data, target=self)
 
+    @property
+    def saves_without_restart(self) -> bool:
+        """Only as root: an ordinary user's write goes through the helper, which always restarts."""
+        return self.privileged
+
     def restart_plan(self, restart: bool) -> tuple[bool, str]:
         """Whether the switch restarts the engine (and why not); refuses what the helper cannot do."""
         if self.privileged:

@@ -6,7 +6,9 @@ store (saved with ``--no-restart``), so one picture shows the status line's "res
 what a switch would hide and show (both stores, read from disk), the snapshotter choice and the
 known issues of the containerd store. Every tab at 1280x800 and at 900x600. Then the Experimental
 tab once more with an administrator's policy locking the containerd store
-(``experimental-locked-*.png``: the disabled checkbox and "Set by your administrator").
+(``experimental-locked-*.png``: the disabled checkbox and "Set by your administrator"). Last, the
+Apply confirmation over the window (``confirmation-*.png``, :mod:`confirmation_shot`), with
+Kubernetes on so that a blocker shows among the known issues.
 
     sudo .venv/bin/python docs/screenshots/make_screenshots.py
 """
@@ -67,6 +69,13 @@ def main() -> int:
         for size in SIZES:
             subprocess.run([GUI, "--profile", str(root), "--screenshot", str(HERE / f"experimental-locked-{size}.png"),
                             "--tab", "experimental", "--size", size], check=True, env=dict(env, STORESWITCH_POLICY=str(policy)))
+        # The Apply confirmation ("Restart to apply"), with Kubernetes on: a blocker group among the cards.
+        from backend.settings import Settings
+
+        Settings(profile.settings_path, {"kubernetes_enabled": True}).save()
+        for size in SIZES:
+            subprocess.run([sys.executable, str(HERE / "confirmation_shot.py"), str(HERE / f"confirmation-{size}.png"), size,
+                            "--profile", str(root)], check=True, env=env)
     finally:
         target.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -21,10 +21,15 @@ from gui.widgets import Notice, SettingsPage, ValueForm, button, button_row, lab
 if TYPE_CHECKING:
     from backend.status import Status
 
+RESTART_TO_APPLY_TIP = ("Restart the engine on the store its configuration names, as a switch does "
+                        "(validated, journaled, rolled back if the engine refuses)")
+
 
 class GeneralPage(SettingsPage):
     startEngineRequested = Signal()
     """The user asked to start the managed engine."""
+    restartToApplyRequested = Signal()
+    """The user asked to restart the engine on the store its config names ("restart pending")."""
 
     def __init__(self, target: Target, profile: Profile, choice: str = "auto") -> None:
         super().__init__("generalPage", "General", "Which Docker Engine storeswitch manages and where its files are.")
@@ -34,7 +39,11 @@ class GeneralPage(SettingsPage):
         self.start_button = button("Start engine", "startEngineButton", "Start engine",
                                    "Start the managed dockerd (the same as `storeswitch engine start`)")
         self.start_button.clicked.connect(self.startEngineRequested)
-        self.actions = button_row(self.start_button)
+        self.restart_to_apply = button("Restart to apply", "restartToApplyButton", "Restart to apply",
+                                       RESTART_TO_APPLY_TIP)
+        self.restart_to_apply.setProperty("role", "primary")
+        self.restart_to_apply.clicked.connect(self.restartToApplyRequested)
+        self.actions = button_row(self.start_button, self.restart_to_apply)
         self.actions.setVisible(False)
         self.add(self.actions)
 
@@ -94,7 +103,14 @@ class GeneralPage(SettingsPage):
             self.notice.set_text(f"<b>{summary.problem_title}</b><br>{summary.problem}")
             self.notice.setAccessibleName(summary.problem_title)
         self.notice.setVisible(bool(summary.problem))
-        self.actions.setVisible(summary.can_start)
+        self.start_button.setVisible(summary.can_start)
+        self.restart_to_apply.setVisible(summary.can_restart_to_apply)
+        self.actions.setVisible(summary.can_start or summary.can_restart_to_apply)
+
+    def set_restart_to_apply_lock(self, reason: str) -> None:
+        """Disable "Restart to apply" while *reason* holds (pending edits, a switch running); "" enables it."""
+        self.restart_to_apply.setEnabled(not reason)
+        self.restart_to_apply.setToolTip(reason or RESTART_TO_APPLY_TIP)
 
     def set_starting(self, starting: bool) -> None:
         self.start_button.setEnabled(not starting)

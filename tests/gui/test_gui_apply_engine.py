@@ -159,3 +159,26 @@ def test_start_engine_from_the_general_tab(engine_profile, make_window, qtbot):
     assert find(w, "engineStatus").text() == "Engine running"
     assert "classic store" in find(w, "liveStoreLabel").text()
     assert "The engine started" in find(w, "applyResult").text()
+
+
+def test_restart_pending_offers_restart_to_apply_which_switches_safely(managed, engine_profile, make_window, confirmations, qtbot):
+    """daemon.json asks for containerd while the engine runs classic: the notice's action is there,
+    enabled, and runs the journaled switch (the history records it) to the store the file names."""
+    from backend.journal import SwitchHistory
+
+    config = engine_profile.managed_config_path
+    config.write_text('{"features": {"containerd-snapshotter": true}}\n')
+    w = make_window("--profile", profile_root(engine_profile))
+    notice, action = find(w, "engineNotice"), find(w, "restartToApplyButton")
+    assert "Restart pending" in notice.text.text() and "Restart to apply" in notice.text.text()
+    assert action.isVisibleTo(w) and action.isEnabled()
+    assert not find(w, "applyRestartButton").isEnabled()  # nothing edited: Apply has nothing to do
+
+    with qtbot.waitSignal(w.applyFinished, timeout=SWITCH_MS) as done:
+        action.click()
+    assert done.args[0] is True, done.args[1]
+    assert confirmations.asked and "containerd" in confirmations.asked[-1].title
+    with managed.client() as c:
+        assert live_store(c.info()) is Store.CONTAINERD
+    assert SwitchHistory.load(engine_profile.history_path).as_list()[-1]["outcome"] == "switched"
+    qtbot.waitUntil(lambda: not find(w, "restartToApplyButton").isVisibleTo(w), timeout=30_000)

@@ -318,8 +318,9 @@ def test_storeswitch_gui_takes_the_same_screenshot_options(tmp_path, profile_dir
 
 
 def test_unknown_tab_is_a_usage_error(make_window, profile_dir):
-    with pytest.raises(ValueError, match="no tab named 'nope'"):
+    with pytest.raises(ValueError, match="no tab named 'nope'") as raised:
         make_window("--profile", str(profile_dir), "--tab", "nope", settle=False)
+    assert "docker-engine" in str(raised.value)  # the README's spelling, which --tab takes
 
 
 def test_without_a_display_it_says_how_to_proceed(tmp_path):

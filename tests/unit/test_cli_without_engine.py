@@ -205,3 +205,16 @@ def test_stopped_engine_hint_fits_the_target():
     assert "systemctl start docker" in text("system") and "storeswitch engine start" not in text("system")
     assert "systemctl --user start docker" in text("rootless")
     assert "start Docker Desktop" in text("desktop")
+
+
+def test_status_lines_up_both_stores_roots_in_one_column(no_engine, capsys):
+    """The label column stays 13 wide: ``roots:`` once, then each store's name and its paths lined up."""
+    opts, _ = no_engine
+    code, out, err = run(capsys, *opts, "status")
+    assert code == 0, err
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("roots:"))
+    classic, containerd = lines[first], lines[first + 1]
+    assert classic.startswith("roots:       classic ") and containerd.startswith(" " * 13 + "containerd ")
+    assert classic.index("/") == containerd.index("/")  # both paths start in the same column
+    assert "classic roots:" not in out and "containerd roots:" not in out

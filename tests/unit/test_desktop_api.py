@@ -202,3 +202,21 @@ def test_switch_output_names_the_way_it_went(desk, capsys, monkeypatch, tmp_path
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["outcome"] == "saved"
     assert out["settings_channel"].startswith("settings-store.json (Docker Desktop reads it when it restarts)")
+
+
+def test_the_file_fallback_is_a_journaled_no_restart_write(desk, tmp_path):
+    """With a profile (the window's save), the write of Desktop's file goes through SwitchTransaction:
+    the history records it, the journal is gone, every other key is kept."""
+    from backend.journal import SwitchHistory
+    from backend.profile import Profile
+
+    profile = Profile.from_dir(tmp_path / "p")
+    before = file_data(desk)
+    saved = DesktopKubernetesSetting(DesktopTarget(desk), profile).save(False)
+    assert saved.channel == "file" and saved.restart_pending
+    after = file_data(desk)
+    assert after["KubernetesEnabled"] is False
+    assert {k: v for k, v in after.items() if k != "KubernetesEnabled"} == {k: v for k, v in before.items() if k != "KubernetesEnabled"}
+    last = SwitchHistory.load(profile.history_path).as_list()[-1]
+    assert (last["outcome"], last["target"]) == ("saved", "desktop") and "Kubernetes turned off" in last["message"]
+    assert not profile.journal_path.exists()

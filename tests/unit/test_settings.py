@@ -67,17 +67,24 @@ def test_migration_backs_up_the_old_bytes_first(path, monkeypatch):
     assert backup.read_bytes() == b"kept"
 
 
-def test_a_failing_step_leaves_the_file_untouched(path, monkeypatch):
+def test_a_failing_step_fails_soft_on_defaults_with_a_backup(path, monkeypatch):
+    """napari-style: the broken step leaves the file untouched, a copy is kept, the notice names the step."""
     def broken(data):
         raise ValueError("step bug")
 
     monkeypatch.setattr(table, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(settings_mod, "SCHEMA_VERSION", 2)
     monkeypatch.setattr(table, "MIGRATIONS", {1: broken})
-    raw = put(path, {"schema_version": 1})
-    with pytest.raises(ValueError):
-        Settings.load(path)
+    raw = put(path, {"schema_version": 1, "target": "system"})
+
+    s = Settings.load(path)
+
     assert path.read_bytes() == raw
-    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+    backup = path.with_name("settings.json.v1.bak")
+    assert backup.read_bytes() == raw
+    assert s.get("target") == "auto"  # the default, not the file's value
+    assert "from schema_version 1 to 2 failed" in s.notice and "ValueError: step bug" in s.notice
+    assert str(backup) in s.notice and str(path) in s.notice
 
 
 def test_a_newer_file_is_refused_and_untouched(path):
@@ -107,4 +114,22 @@ def test_a_file_without_a_version_is_refused(path):
     raw = put(path, {"target": "managed"})
     with pytest.raises(ConfigError, match="schema_version"):
         Settings.load(path)
+    assert path.read_bytes() == raw
+
+
+def test_the_cli_says_which_step_failed_and_goes_on(path, monkeypatch, capsys):
+    """A command that reads the settings runs on the defaults and says so on stderr (nothing else breaks)."""
+    from backend import cli
+
+    def broken(data):
+        raise KeyError("kubernetes")
+
+    monkeypatch.setattr(table, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(settings_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(table, "MIGRATIONS", {1: broken})
+    raw = put(path, {"schema_version": 1, "kubernetes_enabled": True})
+    code = cli.main(["--profile", str(path.parent.parent), "known-issues", "--json"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "the migration from schema_version 1 to 2 failed (KeyError" in err and "settings.json.v1.bak" in err
     assert path.read_bytes() == raw
