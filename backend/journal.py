@@ -99,22 +99,32 @@ class JournalDamaged(ConfigError):
     """The journal exists but cannot be read; it is left in place (``diagnose`` still runs)."""
 
 
+def read_journal_object(path: Path, newest_schema: int, damaged) -> dict[str, Any] | None:
+    """A journal file's JSON object (None when there is none); *damaged(why)* makes the error for a
+    file that cannot be read, and one written by a newer storeswitch is refused (the switch and
+    the reclaim journal alike)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise damaged(str(exc)) from exc
+    if not isinstance(data, dict):
+        raise damaged("it does not hold a JSON object")
+    version = data.get("schema_version", 0)
+    if isinstance(version, int) and version > newest_schema:
+        raise JournalDamaged(f"{path}: written by a newer storeswitch; update storeswitch to recover it")
+    return data
+
+
 class SwitchJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
     def read(self) -> JournalEntry | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        data = read_journal_object(self.path, JOURNAL_SCHEMA, self._damaged)
+        if data is None:
             return None
-        except (OSError, ValueError) as exc:
-            raise self._damaged(str(exc)) from exc
-        if not isinstance(data, dict):
-            raise self._damaged("it does not hold a JSON object")
-        version = data.get("schema_version", 0)
-        if isinstance(version, int) and version > JOURNAL_SCHEMA:
-            raise JournalDamaged(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
         known = {f for f in JournalEntry.__dataclass_fields__}
         try:
             entry = JournalEntry(**{k: v for k, v in data.items() if k in known})

@@ -268,7 +268,7 @@ class Reclaim:
         self._stop_removing = True
 
     def run(self, selection: Selection, progress: Progress = _no_progress) -> ReclaimResult:
-        from backend.switch import acquire, switch_lock
+        from backend.lock import acquire, switch_lock
 
         lock = switch_lock(self.profile)
         acquire(lock)

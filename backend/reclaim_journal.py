@@ -22,13 +22,12 @@ image is removed (:func:`backend.journal.fault_point`).
 from __future__ import annotations
 
 import base64
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from backend.atomic import write_json_atomic
-from backend.journal import HistoryEntry, JournalDamaged, JournalEntry, Step, SwitchHistory, fault_point
+from backend.journal import HistoryEntry, JournalDamaged, JournalEntry, Step, SwitchHistory, fault_point, read_journal_object
 from backend.profile import Profile
 from backend.stores import Store
 
@@ -84,16 +83,9 @@ class ReclaimJournal:
         self.path = reclaim_journal_path(profile)
 
     def read(self) -> ReclaimEntry | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        data = read_journal_object(self.path, RECLAIM_JOURNAL_SCHEMA, self._damaged)
+        if data is None:
             return None
-        except (OSError, ValueError) as exc:
-            raise self._damaged(str(exc)) from exc
-        if not isinstance(data, dict):
-            raise self._damaged("it does not hold a JSON object")
-        if isinstance(data.get("schema_version"), int) and data["schema_version"] > RECLAIM_JOURNAL_SCHEMA:
-            raise JournalDamaged(f"{self.path}: written by a newer storeswitch; update storeswitch to recover it")
         known = set(ReclaimEntry.__dataclass_fields__)
         try:
             entry = ReclaimEntry(**{k: v for k, v in data.items() if k in known})
@@ -127,7 +119,8 @@ def recover_reclaim(target, profile: Profile) -> str | None:
         return None
     from filelock import Timeout
 
-    from backend.switch import engine_runs, rollback, switch_lock
+    from backend.lock import switch_lock
+    from backend.switch import engine_runs, rollback
     from backend.verify import remove_probe_images
 
     lock = switch_lock(profile)

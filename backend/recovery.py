@@ -25,7 +25,8 @@ from filelock import Timeout
 from backend.journal import HistoryEntry, Step, SwitchHistory, SwitchJournal
 from backend.profile import Profile
 from backend.stores import Store
-from backend.switch import engine_runs, rollback, switch_lock
+from backend.lock import switch_lock
+from backend.switch import engine_runs, rollback
 from backend.targets.base import Target
 from backend.verify import remove_probe_images
 

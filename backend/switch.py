@@ -13,7 +13,7 @@ Every write of a target's config goes through :class:`SwitchTransaction`: a swit
 and the window's save of a change that needs no restart (its no-restart mode) alike, so each
 takes the lock and leaves a journal and a history entry. The GUI and the CLI decide *whether* to
 switch (the gate, :mod:`backend.gate`; the policy) and show the outcome; the steps are here, and so
-is the engine restart under the lock (:func:`restart_engine`).
+is the engine restart under the lock (:func:`backend.lock.restart_engine`).
 
 Faults a user can cause end in a message, the user's file as it was and the engine on a known
 store: a file-system error (full disk, read-only directory) before the engine is stopped leaves
@@ -38,11 +38,11 @@ from backend.errors import (
     EngineNotInstalled,
     NeedsForce,
     SwitchError,
-    SwitchInProgress,
     SwitchInterrupted,
 )
 from backend.fs_errors import FileError, file_error
 from backend.journal import HistoryEntry, JournalEntry, Step, SwitchHistory, SwitchJournal, encode
+from backend.lock import acquire, switch_lock
 from backend.overlap import beside
 from backend.profile import Profile
 from backend.stores import Store, running_store
@@ -84,64 +84,6 @@ class SwitchResult:
             "steps": self.steps,
             "brought": [b.as_dict() for b in self.brought],
         }
-
-
-def switch_lock(profile: Profile) -> FileLock:
-    from filelock import FileLock  # here: loading filelock is a cost only a switch (or recovery) needs
-
-    try:
-        profile.state_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise file_error(exc, profile.state_dir, "creating storeswitch's state directory", "nothing was changed") from exc
-    return FileLock(str(profile.lock_path), timeout=0)
-
-
-def acquire(lock: FileLock) -> None:
-    from filelock import Timeout
-
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise SwitchInProgress(
-            f"a switch is in progress (lock {lock.lock_file} is held by another storeswitch); "
-            "wait for it to finish, then try again"
-        ) from exc
-    except OSError as exc:
-        raise file_error(exc, lock.lock_file, "taking the switch lock", "nothing was changed") from exc
-
-
-def under_lock(profile: Profile, work: Callable[[], object]) -> object:
-    """Run *work* holding the switch lock (:class:`SwitchInProgress` at once when another holds it).
-
-    Everything that stops or starts an engine outside a switch takes it (``engine start|stop``, the
-    window's Start and Restart), so none of them runs into the middle of a switch by another storeswitch.
-    """
-    lock = switch_lock(profile)
-    acquire(lock)
-    try:
-        return work()
-    finally:
-        lock.release()
-
-
-def restart_engine(target: Target, profile: Profile, progress: Progress = _no_progress) -> str:
-    """Stop and start *target*'s engine under the switch lock; the engine's words for what it runs now.
-
-    A plain restart (the Troubleshoot tab's): no journal, no verify, no rollback; the engine comes back
-    on whatever its config names. The engine-state sentence is ``backend.stores.store_phrase``'s.
-    """
-    from backend.stores import store_phrase
-
-    def work() -> str:
-        progress("stop", "Stopping the engine…")
-        target.stop()
-        progress("start", "Starting the engine…")
-        target.start()
-        progress("check", "Asking the engine what it runs…")
-        with target.client(timeout=10) as client:
-            return store_phrase(client.info())
-
-    return under_lock(profile, work)
 
 
 class SwitchTransaction:

@@ -264,7 +264,7 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(_progress) -> None:
-            from backend.switch import under_lock
+            from backend.lock import under_lock
 
             under_lock(profile, target.start)
 
@@ -283,7 +283,7 @@ class BackendTasks(QObject):
         target, profile = self.target, self.profile
 
         def job(progress) -> str:
-            from backend.switch import restart_engine
+            from backend.lock import restart_engine
 
             return restart_engine(target, profile, progress)
 

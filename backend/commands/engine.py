@@ -35,7 +35,7 @@ def run(args, ctx) -> int:
     if not target.runs_engine_itself and args.action in ("start", "stop"):
         raise StoreswitchError(f"`engine {args.action}` controls the managed engine; the target is {target.name}")
     if args.action in ("start", "stop"):
-        from backend.switch import under_lock
+        from backend.lock import under_lock
 
         # SwitchInProgress (exit 3) when a switch or another start/stop runs
         under_lock(ctx.profile, target.start if args.action == "start" else target.engine.stop)
