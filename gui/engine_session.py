@@ -107,8 +107,9 @@ class EngineSession(QObject):
         if host.kubernetes is not None:
             host.kubernetes.show_channel(status.desktop)
         host.features.engine_changed(status)
-        if report.recovered:
-            host.show_result("info", f"<b>Recovered an interrupted switch.</b> {escape(report.recovered)}")
+        if report.recovered:  # a switch's or a reclaim's (backend.recovery): the sentence names which
+            what = "switch" if "interrupted switch" in report.recovered else "reclaim"
+            host.show_result("info", f"<b>Recovered an interrupted {what}.</b> {escape(report.recovered)}")
         if report.recovery_error:
             host.show_result("error", "<b>An interrupted switch could not be recovered.</b> "
                                       f"{escape(report.recovery_error)}")

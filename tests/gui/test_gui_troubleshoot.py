@@ -132,3 +132,26 @@ def test_a_journal_that_cannot_be_recovered_says_what_to_do(make_window, tmp_pat
     assert "could not be recovered" in result and "by hand" in result
     assert profile.journal_path.exists(), "the journal is kept for the user to recover by hand"
     assert "by hand" in find(w, "troubleshootRecovered").text()
+
+
+def test_a_recovered_reclaim_is_called_a_reclaim(make_window, tmp_path, monkeypatch):
+    """A reclaim of Docker Desktop's hidden store died before its restart; the window puts Desktop's
+    file back and says it recovered a reclaim (not a switch)."""
+    from backend.reclaim_journal import ReclaimEntry, ReclaimJournal
+
+    desktop = tmp_path / "desktop"
+    desktop.mkdir()
+    settings = desktop / "settings-store.json"
+    settings.write_text('{"UseContainerdSnapshotter": true}')  # the reclaim had asked for the hidden store
+    monkeypatch.setenv("STORESWITCH_DESKTOP_DIR", str(desktop))
+    profile = Profile.from_dir(tmp_path / "p")
+    ReclaimJournal(profile).write(ReclaimEntry(
+        reclaim_id="gui2", target="desktop", config_path=str(settings), live_store="classic",
+        hidden_store="containerd", original_config_b64=base64.b64encode(b'{"UseContainerdSnapshotter": false}').decode(),
+        hidden_config_b64=base64.b64encode(b'{"UseContainerdSnapshotter": true}').decode(),
+        images=[], containers=[], started_at=0.0,
+    ), step="planned")
+    w = make_window("--profile", str(tmp_path / "p"), "--target", "managed")
+    assert settings.read_text() == '{"UseContainerdSnapshotter": false}'
+    result = find(w, "applyResult").text()
+    assert "Recovered an interrupted reclaim" in result and "interrupted switch" not in result
