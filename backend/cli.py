@@ -114,11 +114,9 @@ def make_context(args: argparse.Namespace, want_json: bool = False, recover: boo
     profile = Profile.resolve(args.profile)
     target = choose_target(args.target, profile, args.dockerd)
     recovered = problem = None
-    # Recovery has work only when a switch left its journal; without one (nearly always) its
-    # modules (the switch, filelock) are not loaded here: a command that never switches never needs them.
-    from backend.reclaim_journal import reclaim_journal_path  # a killed reclaim is recovered the same way
-
-    if recover and (profile.journal_path.exists() or reclaim_journal_path(profile).exists()):
+    # Recovery has work only when a switch or a reclaim left its journal; without one (nearly always)
+    # its modules (the switch, filelock) are not loaded here: a command that never switches never needs them.
+    if recover and profile.interrupted:
         from backend.journal import JournalDamaged
         from backend.recovery import recover_for
 

@@ -116,6 +116,16 @@ class Profile:
         return self.state_dir / "switch-journal.json"
 
     @property
+    def reclaim_journal_path(self) -> Path:
+        """A reclaim's own journal (:mod:`backend.reclaim_journal`), there only while one runs."""
+        return self.state_dir / "reclaim-journal.json"
+
+    @property
+    def interrupted(self) -> bool:
+        """True when a switch or a reclaim left its journal: recovery has work to do."""
+        return self.journal_path.exists() or self.reclaim_journal_path.exists()
+
+    @property
     def history_path(self) -> Path:
         return self.state_dir / "switch-history.json"
 

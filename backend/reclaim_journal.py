@@ -36,7 +36,7 @@ STEPS = ("planned", "config-written", "hidden-started", "removed", "config-resto
 
 
 def reclaim_journal_path(profile: Profile) -> Path:
-    return profile.state_dir / "reclaim-journal.json"
+    return profile.reclaim_journal_path
 
 
 @dataclass

@@ -38,9 +38,7 @@ def recover_for(chosen: Target, profile: Profile, dockerd: str | None = None) ->
     Raises what :func:`recover` raises (``JournalDamaged``), and ``StoreswitchError`` when the
     journal's target cannot be rebuilt (its file moved since).
     """
-    from backend.reclaim_journal import reclaim_journal_path
-
-    if not profile.journal_path.exists() and not reclaim_journal_path(profile).exists():
+    if not profile.interrupted:
         return None
     from backend.targets.detect import target_for_recovery
 

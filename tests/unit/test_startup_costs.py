@@ -175,6 +175,7 @@ def test_no_journal_means_recovery_is_not_even_loaded(profile):
         "make_context(build_parser().parse_args(['--target', 'managed', 'status']))"
     )
     assert "backend.recovery" not in loaded and "filelock" not in loaded
+    assert "backend.reclaim_journal" not in loaded and "backend.journal" not in loaded
 
 
 def test_auto_detection_without_docker_loads_no_other_target(tmp_path):
