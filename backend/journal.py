@@ -215,5 +215,13 @@ class SwitchHistory:
         write_json_atomic(self.path, {"schema_version": HISTORY_SCHEMA, "entries": [asdict(e) for e in fresh.entries]})
         self.entries = fresh.entries
 
+    def note(self, entry: HistoryEntry) -> None:
+        """:meth:`append`, a file-system error ignored: the history is informative, and a full disk
+        must neither hide nor undo the outcome it records (a switch's, a reclaim's, a recovery's)."""
+        try:
+            self.append(entry)
+        except OSError:
+            pass
+
     def as_list(self) -> list[dict[str, Any]]:
         return [asdict(e) for e in self.entries]

@@ -8,7 +8,8 @@ the middle of another storeswitch's switch. A held lock is refused at once
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from backend.errors import SwitchInProgress
 from backend.fs_errors import file_error
@@ -47,6 +48,26 @@ def acquire(lock: FileLock) -> None:
         ) from exc
     except OSError as exc:
         raise file_error(exc, lock.lock_file, "taking the switch lock", "nothing was changed") from exc
+
+
+@contextmanager
+def held_unless_busy(profile: Profile) -> Iterator[bool]:
+    """The switch lock held for the block (True), or False at once when another process holds it.
+
+    Recovery's way in: a process that holds the lock is alive, and the journal it wrote is its own.
+    """
+    from filelock import Timeout
+
+    lock = switch_lock(profile)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def under_lock(profile: Profile, work: Callable[[], object]) -> object:

@@ -393,11 +393,8 @@ class Reclaim:
     def _record(self, live: Store, message: str) -> None:
         from backend.journal import HistoryEntry, SwitchHistory
 
-        try:
-            SwitchHistory(self.profile.history_path).append(
-                HistoryEntry(time.time(), live.value, live.value, "reclaimed", message, self.target.name))
-        except OSError:
-            pass  # the history is informative
+        SwitchHistory(self.profile.history_path).note(
+            HistoryEntry(time.time(), live.value, live.value, "reclaimed", message, self.target.name))
 
 
 def _children_first(plan: ReclaimPlan) -> list[PlannedImage]:

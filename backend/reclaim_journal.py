@@ -117,18 +117,14 @@ def recover_reclaim(target, profile: Profile) -> str | None:
     journal = ReclaimJournal(profile)
     if not journal.path.exists():
         return None
-    from filelock import Timeout
-
-    from backend.lock import switch_lock
+    from backend.lock import held_unless_busy
+    from backend.recovery import config_holds
     from backend.switch import engine_runs, rollback
     from backend.verify import remove_probe_images
 
-    lock = switch_lock(profile)
-    try:
-        lock.acquire()
-    except Timeout:
-        return None  # a live reclaim owns the journal
-    try:
+    with held_unless_busy(profile) as held:
+        if not held:
+            return None  # a live reclaim owns the journal
         entry = journal.read()
         if entry is None:
             return None
@@ -138,7 +134,7 @@ def recover_reclaim(target, profile: Profile) -> str | None:
             target = build_target(entry.target, profile, None, f"recovering an interrupted reclaim of the {entry.target} target")
         live = Store(entry.live_store)
         removed = f"{len(entry.removed)} of {len(entry.images)} image(s) had been removed"
-        if entry.reached("restored") and engine_runs(target, live) and _holds(target, entry.original_config):
+        if entry.reached("restored") and engine_runs(target, live) and config_holds(target, entry.original_config):
             message = f"finished an interrupted reclaim of the {Store(entry.hidden_store).title} ({removed}; the engine is on the {live.title})"
         else:
             state = rollback(target, entry.as_switch_entry(), profile)
@@ -146,20 +142,6 @@ def recover_reclaim(target, profile: Profile) -> str | None:
                        f"'{entry.step}'; {removed}): {state}")
         remove_probe_images(target)
         journal.clear()
-        try:
-            SwitchHistory(profile.history_path).append(
-                HistoryEntry(time.time(), entry.live_store, entry.live_store, "recovered", message, entry.target))
-        except OSError:
-            pass  # informative only
+        SwitchHistory(profile.history_path).note(
+            HistoryEntry(time.time(), entry.live_store, entry.live_store, "recovered", message, entry.target))
         return message
-    finally:
-        lock.release()
-
-
-def _holds(target, content: bytes | None) -> bool:
-    try:
-        return target.config_path.read_bytes() == content
-    except FileNotFoundError:
-        return content is None
-    except OSError:
-        return False

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import time
 
-from filelock import Timeout
-
 from backend.journal import HistoryEntry, Step, SwitchHistory, SwitchJournal
 from backend.profile import Profile
 from backend.stores import Store
-from backend.lock import switch_lock
+from backend.lock import held_unless_busy
 from backend.switch import engine_runs, rollback
 from backend.targets.base import Target
 from backend.verify import remove_probe_images
@@ -56,21 +54,18 @@ def _recover_switch(target: Target, profile: Profile) -> str | None:
     journal = SwitchJournal(profile.journal_path)
     if not profile.journal_path.exists():
         return None
-    lock = switch_lock(profile)
-    try:
-        lock.acquire()
-    except Timeout:
-        return None  # a live switch owns the journal
-    try:
+    with held_unless_busy(profile) as held:
+        if not held:
+            return None  # a live switch owns the journal
         entry = journal.read()
         if entry is None:
             return None
         to = Store(entry.to_store)
         removed = remove_probe_images(target)
-        if entry.last_step.index >= Step.ENGINE_STARTED.index and engine_runs(target, to) and _config_is(target, entry.new_config):
+        if entry.last_step.index >= Step.ENGINE_STARTED.index and engine_runs(target, to) and config_holds(target, entry.new_config):
             message = f"finished an interrupted switch to the {to.title} (it had reached '{entry.step}')"
             outcome = "recovered"
-        elif entry.last_step.index >= Step.CONFIG_WRITTEN.index and not entry.restart and _config_is(target, entry.new_config):
+        elif entry.last_step.index >= Step.CONFIG_WRITTEN.index and not entry.restart and config_holds(target, entry.new_config):
             message = f"finished an interrupted switch to the {to.title} (saved; restart pending)"
             outcome = "recovered"
         else:
@@ -85,19 +80,16 @@ def _recover_switch(target: Target, profile: Profile) -> str | None:
         if removed:
             message += f"; removed the test image{'s' if len(removed) > 1 else ''} it left ({', '.join(removed)})"
         journal.clear()
-        try:
-            SwitchHistory(profile.history_path).append(
-                HistoryEntry(time.time(), entry.from_store, entry.to_store, outcome, message, entry.target)
-            )
-        except OSError:
-            pass  # informative only: a full disk must not undo a finished recovery
+        SwitchHistory(profile.history_path).note(
+            HistoryEntry(time.time(), entry.from_store, entry.to_store, outcome, message, entry.target))
         return message
-    finally:
-        lock.release()
 
 
-def _config_is(target: Target, content: bytes) -> bool:
+def config_holds(target: Target, content: bytes | None) -> bool:
+    """True when *target*'s config file holds exactly *content* (None: there is no file)."""
     try:
         return target.config_path.read_bytes() == content
+    except FileNotFoundError:
+        return content is None
     except OSError:
         return False

@@ -387,10 +387,7 @@ class SwitchTransaction:
         return running_store(self.target)
 
     def _record(self, from_store: Store, to: Store, outcome: str, message: str) -> None:
-        try:
-            self.history.append(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
-        except OSError:
-            pass  # the history is informative: a full disk must not hide the switch's own outcome
+        self.history.note(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
 
 
 def record_start(target: Target, profile: Profile | None, content: bytes | None) -> None:

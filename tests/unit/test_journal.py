@@ -158,3 +158,15 @@ def test_history_tolerates_fields_added_later(tmp_path):
     ]}))
     loaded = SwitchHistory.load(path)
     assert not loaded.damaged and loaded.entries[0].outcome == "switched"
+
+
+def test_a_history_that_cannot_be_written_is_noted_without_an_error(tmp_path):
+    """note() is append() for outcomes the history only reports: a file-system error is swallowed."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    history = SwitchHistory(blocker / "switch-history.json")
+    entry = HistoryEntry(0.0, "classic", "containerd", "switched", "done", "managed")
+    with pytest.raises(OSError):
+        history.append(entry)
+    history.note(entry)  # no error
+    assert not (blocker / "switch-history.json").exists()
