@@ -133,7 +133,7 @@ def part_engine(rounds: int, sizes: list[int], fill_seconds: float) -> list[dict
                                 **compare(live, roots, env, cold_env, rounds)})
     finally:
         try:
-            target.stop()
+            target.engine.stop()  # dockerd and its containerd (target.stop() leaves containerd running)
         finally:
             for d in (root, docker_config, pycache):
                 shutil.rmtree(d, ignore_errors=True)
