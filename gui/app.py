@@ -183,6 +183,9 @@ def save_screenshot(window, path: Path, wait: float) -> int:
     from PySide6.QtCore import Qt
 
     app = application()
+    # --wait 0 pictures the first frame, the one a user sees first: the lazy window builds its
+    # other pages only after it (gui.window), so they are not built before this grab either.
+    window.hold_startup = wait <= 0
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.show()
     app.sendPostedEvents()  # layout and polish; timers (the first engine checks) wait for the loop

@@ -125,6 +125,7 @@ class SettingsWindow(QWidget):
         self.tabs.setCurrentIndex(first)
         self.show_summary(CHECKING)
         self._sync_pages()
+        self.hold_startup = False  # see paintEvent: set by a screenshot of the very first frame
         if lazy:
             self._painted = False
             QTimer.singleShot(LAZY_FALLBACK_MS, self, self.complete_startup)  # (cancelled if the window goes)
@@ -228,7 +229,9 @@ class SettingsWindow(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """A lazy window builds the rest once its first frame is on screen (the event loop's next turn)."""
         super().paintEvent(event)
-        if not self.complete and not self._painted:
+        # hold_startup: `storeswitch-gui --screenshot --wait 0` grabs the first frame itself, so the
+        # rest must not be built in between (its layout passes run posted events, where that would).
+        if not self.complete and not self._painted and not self.hold_startup:
             self._painted = True
             QTimer.singleShot(0, self, self.complete_startup)
 

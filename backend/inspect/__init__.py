@@ -12,17 +12,26 @@ Modules: ``bbolt`` (read-only bbolt reader), ``classic`` and ``containerd`` (eac
 ``inventory`` (both stores together), ``impact`` (the sentence).
 """
 
-from backend.inspect.impact import impact_sentence
-from backend.inspect.inventory import inspect_stores, read_from_disk, read_from_engine
-from backend.inspect.model import ContainerRecord, ImageRecord, StoreInventory, human_bytes
+# Loaded on first use (PEP 562): the window shows figures with ``model.human_bytes`` before its
+# first paint, and importing the readers with it (bbolt, hashlib, threads) would slow that paint.
+_HOMES = {
+    "impact_sentence": "backend.inspect.impact",
+    "inspect_stores": "backend.inspect.inventory",
+    "read_from_disk": "backend.inspect.inventory",
+    "read_from_engine": "backend.inspect.inventory",
+    "ContainerRecord": "backend.inspect.model",
+    "ImageRecord": "backend.inspect.model",
+    "StoreInventory": "backend.inspect.model",
+    "human_bytes": "backend.inspect.model",
+}
+__all__ = sorted(_HOMES)
 
-__all__ = [
-    "ContainerRecord",
-    "ImageRecord",
-    "StoreInventory",
-    "human_bytes",
-    "impact_sentence",
-    "inspect_stores",
-    "read_from_disk",
-    "read_from_engine",
-]
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
