@@ -59,6 +59,9 @@ def command_from_env(var: str, env: dict[str, str] | None = None) -> list[str] |
     return args
 
 
+USUAL_DOCKERDS = (Path("/usr/bin/dockerd"), Path("/usr/sbin/dockerd"), Path("/usr/local/bin/dockerd"))
+
+
 def find_dockerd(explicit: str | os.PathLike | None = None) -> Path | None:
     """The dockerd that validates a config: *explicit*, else PATH, else the usual places."""
     if explicit:
@@ -67,7 +70,7 @@ def find_dockerd(explicit: str | os.PathLike | None = None) -> Path | None:
     found = shutil.which("dockerd")
     if found:
         return Path(found)
-    for p in (Path("/usr/bin/dockerd"), Path("/usr/sbin/dockerd"), Path("/usr/local/bin/dockerd")):
+    for p in USUAL_DOCKERDS:
         if p.is_file() and os.access(p, os.X_OK):
             return p
     return None

@@ -167,8 +167,15 @@ def test_rootless_locations(monkeypatch, tmp_path):
 
 
 def test_validation_without_dockerd_is_skipped(tmp_path, monkeypatch):
-    """No dockerd on PATH (and none given): nothing to ask, the restart decides (real dockerd: tests/engine)."""
+    """No dockerd on PATH (and none given): nothing to ask, the restart decides (real dockerd: tests/engine).
+
+    The usual places are pointed at an empty folder too: the system tests install docker.io on
+    this machine, and its /usr/sbin/dockerd would otherwise be found.
+    """
+    import backend.targets.service as service
+
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(service, "USUAL_DOCKERDS", (tmp_path / "dockerd",))
     target = SystemTarget(tmp_path / "daemon.json", "unix:///none", privileged=True)
     target.validate(b'{"no-such-option": true}')
     assert target.installed() == (False, target.installed()[1])
