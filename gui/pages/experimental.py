@@ -10,7 +10,6 @@ containerd store enables here: the multi-platform check and the Wasm runtimes.
 
 from __future__ import annotations
 
-import html
 
 from typing import Any, Iterable
 
@@ -256,8 +255,8 @@ class ExperimentalPage(SettingsPage):
             verb = "After Apply &amp; restart it will run" if self.draft.daemon_changed else "daemon.json asks for"
             parts.append(f"{verb} the <b>{wanted.title}</b>.")
         if configured_by:
-            parts.append(f"<br><small>Configured: {html.escape(configured_by)}</small>")
-        parts += [f"<br><small>Note: {html.escape(note)}</small>" for note in notes or []]
+            parts.append(f"<br><small>Configured: {escape(configured_by)}</small>")
+        parts += [f"<br><small>Note: {escape(note)}</small>" for note in notes or []]
         self.store_state.setText(" ".join(parts))
         self.store_state.setAccessibleDescription(self.store_state.text())
 
