@@ -197,3 +197,25 @@ def test_auto_detection_without_docker_loads_no_other_target(tmp_path):
               "backend.targets.service", "backend.privileged_helper", "migration.desktop_settings"}
     assert not others & loaded
     assert not {"subprocess", "backend.engine.install"} & loaded  # loaded when first used
+
+
+def test_the_windows_first_paint_loads_no_store_reader_and_no_engine_client(tmp_path):
+    """``storeswitch-gui --screenshot --wait 0`` (the first paint) in a fresh interpreter.
+
+    What the window needs before it paints is its widgets and the draft; the store readers (bbolt,
+    a thread pool), the engine client (httpx) and ``html``'s entity table come after, off
+    the GUI thread. Each of them crept back in once through one small import (a size formatter
+    loading ``backend.inspect``'s readers, ``html.escape`` on a page) and cost first paint 10-30 ms.
+    """
+    env_code = (
+        "import os\nos.environ.update(QT_QPA_PLATFORM='offscreen', STORESWITCH_PROFILE=" + repr(str(tmp_path / "profile"))
+        + ", DOCKER_CONFIG=" + repr(str(tmp_path / "docker")) + ")\n"
+        "from gui.app import main\n"
+        "assert main(['--screenshot', " + repr(str(tmp_path / "first.png")) + ", '--tab', 'experimental', "
+        "'--target', 'managed', '--wait', '0']) == 0\n"
+    )
+    loaded = _fresh_modules(env_code)
+    assert "gui.window" in loaded and (tmp_path / "first.png").exists()
+    late = {"backend.inspect.inventory", "backend.inspect.bbolt", "concurrent.futures", "html",
+            "httpx", "backend.known_issues.catalog", "backend.switch"}
+    assert not late & loaded, sorted(late & loaded)
