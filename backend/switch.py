@@ -47,7 +47,6 @@ from backend.overlap import beside
 from backend.profile import Profile
 from backend.stores import Store, running_store
 from backend.targets.base import Target
-from backend.verify import verify_store
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -93,6 +92,7 @@ class SwitchTransaction:
         self.journal = SwitchJournal(profile.journal_path)
         self.history = SwitchHistory(profile.history_path)
         self._prepared: tuple[bytes, Future] | None = None
+        self._skip_note: Future | None = None  # validate_skip_note(), asked by prepare() in the background
         self._held: FileLock | None = None  # the lock check_not_busy(hold=True) kept for run()
         self._interrupted = threading.Event()
         self.step = "not started"  # the last step begun, for a second Ctrl-C's "what state are we in"
@@ -117,8 +117,11 @@ class SwitchTransaction:
         The CLI calls this before its known-issues preflight, so that the engine's check of the
         new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
-        same, and asks again when they are not (the file changed in between). Nothing is written
-        or stopped here; preparing and then not running is harmless.
+        same, and asks again when they are not (the file changed in between). So does whether
+        the engine has ``--validate`` at all (``dockerd --version``, another subprocess of
+        ~90 ms that run() otherwise waited for: docs/performance.md); the two run side by side,
+        and an old engine's refusal of the unknown flag is dropped by run() with the note.
+        Nothing is written or stopped here; preparing and then not running is harmless.
         """
         try:
             config = self.target.read_config()
@@ -127,18 +130,10 @@ class SwitchTransaction:
                 return
         except Exception:  # noqa: BLE001 - only a head start: run() meets and reports the same error
             return
-        future: Future = Future()
+        from backend.engine.version import validate_skip_note
 
-        def check() -> None:
-            try:
-                self.target.validate(new_bytes)
-            except BaseException as exc:  # noqa: BLE001 - handed to run(), which raises it
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
-
-        threading.Thread(target=check, name="storeswitch-validate").start()
-        self._prepared = (new_bytes, future)
+        self._skip_note = _in_thread(lambda: validate_skip_note(self.target), "storeswitch-version")
+        self._prepared = (new_bytes, _in_thread(lambda: self.target.validate(new_bytes), "storeswitch-validate"))
 
     def check_not_busy(self, hold: bool = False) -> None:
         """Raise :class:`SwitchInProgress` now if another switch holds the lock (run() checks again).
@@ -234,7 +229,8 @@ class SwitchTransaction:
 
         from backend.engine.version import old_engine_reason, validate_skip_note
 
-        skip = validate_skip_note(self.target) if restart and installed else None
+        skip_note, self._skip_note = self._skip_note, None
+        skip = (skip_note.result() if skip_note is not None else validate_skip_note(self.target)) if restart and installed else None
         if skip:
             self._prepared = None
             say("validate-skipped", f"Note: {skip}.")
@@ -316,10 +312,13 @@ class SwitchTransaction:
             say("stop", "Stopping the engine…")
             self.target.stop()
             say("start", f"Starting the engine on the {to.title}…")
-            # Each record is written while the engine works (backend/overlap.py says why that is safe).
-            beside(lambda: self._advance(entry, Step.ENGINE_STOPPED), self.target.start)
+            # Each record is written while the engine works (backend/overlap.py says why that is safe);
+            # so is the verify step loaded (tarfile, secrets: ~15 ms nothing before the stop needs).
+            beside(lambda: (self._advance(entry, Step.ENGINE_STOPPED), _load_verify()), self.target.start)
             record_start(self.target, self.profile, new_bytes)
             say("verify", f"Checking that the engine runs the {to.title}…")
+            from backend.verify import verify_store
+
             with self.target.client() as client:
                 info = beside(lambda: self._advance(entry, Step.ENGINE_STARTED),
                               lambda: verify_store(client, to, snapshotter))
@@ -390,6 +389,24 @@ class SwitchTransaction:
         self.history.note(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
 
 
+def _load_verify() -> None:
+    import backend.verify  # noqa: F401 - loaded while the engine starts, used once it answers
+
+
+def _in_thread(work: Callable[[], object], name: str) -> Future:
+    """Start *work* in a thread of its own; its result or its error, in the Future (prepare()'s head start)."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to run(), which raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name).start()
+    return future
+
+
 def record_start(target: Target, profile: Profile | None, content: bytes | None) -> None:
     """Note what the engine just started with (:mod:`backend.started_config`), unless the target does."""
     if profile is None or getattr(target, "records_start", False):
@@ -417,6 +434,8 @@ def rollback(target: Target, entry: JournalEntry, profile: Profile | None = None
     if not entry.engine_was_running:
         target.stop()
         return f"{config_path} was restored; the engine was not running before and is stopped."
+    from backend.verify import verify_store
+
     try:
         target.stop()
         target.start()
