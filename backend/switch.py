@@ -118,9 +118,9 @@ class SwitchTransaction:
         new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
         same, and asks again when they are not (the file changed in between). So does whether
-        the engine has ``--validate`` at all (``dockerd --version``, another subprocess of
-        ~90 ms that run() otherwise waited for: docs/performance.md); the two run side by side,
-        and an old engine's refusal of the unknown flag is dropped by run() with the note.
+        the engine has ``--validate`` at all (``dockerd --version``, another subprocess, which
+        run() otherwise waited for: docs/performance.md); the two run side by side, and an old
+        engine's refusal of the unknown flag is dropped by run() with the note.
         Nothing is written or stopped here; preparing and then not running is harmless.
         """
         try:
@@ -313,7 +313,7 @@ class SwitchTransaction:
             self.target.stop()
             say("start", f"Starting the engine on the {to.title}…")
             # Each record is written while the engine works (backend/overlap.py says why that is safe);
-            # so is the verify step loaded (tarfile, secrets: ~15 ms nothing before the stop needs).
+            # so is the verify step loaded (tarfile, secrets: nothing before the stop needs them).
             beside(lambda: (self._advance(entry, Step.ENGINE_STOPPED), _load_verify()), self.target.start)
             record_start(self.target, self.profile, new_bytes)
             say("verify", f"Checking that the engine runs the {to.title}…")

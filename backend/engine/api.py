@@ -40,8 +40,8 @@ def load_httpx():
 
     ``import httpx`` runs ``from ._main import main`` and falls back to a stub on ImportError
     (httpx/__init__.py). Where click, rich and pygments are installed (in a development venv:
-    import-linter brings them) that import loads all three: about 100 of the 190 ms ``import
-    httpx`` takes here, for a function storeswitch never calls (docs/performance.md). A None entry in
+    import-linter brings them) that import loads all three, about half of what ``import httpx``
+    costs, for a function storeswitch never calls (docs/performance.md). A None entry in
     ``sys.modules`` makes that one import fail at once (the import system's documented way to
     block a module), so httpx keeps its stub, as it does in the Debian package, which ships no
     click or rich. Every use of httpx in storeswitch goes through here.

@@ -159,7 +159,7 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
             raise CatalogError(f"cannot be read ({exc.strerror})", str(p)) from exc
         return parse_catalog(data, str(p))
     # pkgutil.get_data, not importlib.resources.files: the same bytes through the package's loader
-    # (a zip too), and 1 ms to load instead of 13 (zipfile, typing protocols): every switch reads it.
+    # (a zip too), without loading zipfile and typing protocols on every switch (docs/performance.md).
     try:
         data = pkgutil.get_data(RESOURCE_PACKAGE, RESOURCE_NAME)
     except OSError as exc:
