@@ -124,8 +124,9 @@ def cli(profile_dir: Path, *args: str, env: dict[str, str]) -> float:
 # the command would not: storeswitch loads most modules lazily, and loading them here first would
 # move their cost out of the phases that pay it.
 BREAKDOWN_DRIVER = r"""
-import functools, importlib.abc, importlib.util, json, sys, time
+import functools, importlib.abc, importlib.util, json, sys, threading, time
 t0 = time.perf_counter()
+looking = threading.local()  # the hook's own find_spec in progress on this thread (a module may load on another)
 spent = {}
 PHASES = [
     ("backend.commands.known_issues", "preflight", "known-issues check (incl. loading httpx)"),
@@ -136,7 +137,7 @@ PHASES = [
     ("backend.journal", "SwitchJournal.advance", "journal writes"),
     ("backend.engine.managed", "ManagedEngine.stop_dockerd", "engine stop (dockerd)"),
     ("backend.engine.managed", "ManagedEngine.start", "engine start (dockerd)"),
-    ("backend.switch", "verify_store", "verify (/info + store an image)"),
+    ("backend.verify", "verify_store", "verify (/info + store an image)"),
     ("backend.journal", "SwitchHistory.append", "history"),
     ("backend.cli", "make_context", "profile, target, recovery check"),
 ]
@@ -160,13 +161,13 @@ def wrap(module, attr, label):
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         wanted = [p for p in PHASES if p[0] == name]
-        if not wanted:
+        if not wanted or getattr(looking, "name", None) == name:
             return None
-        sys.meta_path.remove(self)
+        looking.name = name
         try:
             spec = importlib.util.find_spec(name)
         finally:
-            sys.meta_path.insert(0, self)
+            looking.name = None
         if spec is None or spec.loader is None:
             return None
         load = spec.loader.exec_module
