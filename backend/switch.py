@@ -92,7 +92,6 @@ class SwitchTransaction:
         self.journal = SwitchJournal(profile.journal_path)
         self.history = SwitchHistory(profile.history_path)
         self._prepared: tuple[bytes, Future] | None = None
-        self._skip_note: Future | None = None  # validate_skip_note(), asked by prepare() in the background
         self._held: FileLock | None = None  # the lock check_not_busy(hold=True) kept for run()
         self._interrupted = threading.Event()
         self.step = "not started"  # the last step begun, for a second Ctrl-C's "what state are we in"
@@ -117,11 +116,9 @@ class SwitchTransaction:
         The CLI calls this before its known-issues preflight, so that the engine's check of the
         new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
-        same, and asks again when they are not (the file changed in between). So does whether
-        the engine has ``--validate`` at all (``dockerd --version``, another subprocess, which
-        run() otherwise waited for: docs/performance.md); the two run side by side, and an old
-        engine's refusal of the unknown flag is dropped by run() with the note.
-        Nothing is written or stopped here; preparing and then not running is harmless.
+        same, and asks again when they are not (the file changed in between). An engine too old
+        to have ``--validate`` refuses the flag; run() then finds its version and goes on with a
+        note. Nothing is written or stopped here; preparing and then not running is harmless.
         """
         try:
             config = self.target.read_config()
@@ -130,9 +127,6 @@ class SwitchTransaction:
                 return
         except Exception:  # noqa: BLE001 - only a head start: run() meets and reports the same error
             return
-        from backend.engine.version import validate_skip_note
-
-        self._skip_note = _in_thread(lambda: validate_skip_note(self.target), "storeswitch-version")
         self._prepared = (new_bytes, _in_thread(lambda: self.target.validate(new_bytes), "storeswitch-validate"))
 
     def check_not_busy(self, hold: bool = False) -> None:
@@ -229,21 +223,22 @@ class SwitchTransaction:
 
         from backend.engine.version import old_engine_reason, validate_skip_note
 
-        skip_note, self._skip_note = self._skip_note, None
-        skip = (skip_note.result() if skip_note is not None else validate_skip_note(self.target)) if restart and installed else None
-        if skip:
-            self._prepared = None
-            say("validate-skipped", f"Note: {skip}.")
-        elif restart and installed:
+        if restart and installed:
             say("validate", f"Asking the engine whether it accepts the {to.title} config…")
+            skip = None
             try:
                 self._validate(new_bytes)
             except EngineError as exc:
-                message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
-                message += f" and the engine is still on the {running_store.title}." if running_store else "."
-                self._record(from_store, to, "refused", message)
-                raise SwitchError(message) from exc
-            if running_store is not None and not force:
+                # An engine before 23 refuses the flag, not the config: only a refusal asks the binary's
+                # version (``dockerd --version``, a subprocess every switch paid before: docs/performance.md).
+                skip = validate_skip_note(self.target)
+                if not skip:
+                    message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
+                    message += f" and the engine is still on the {running_store.title}." if running_store else "."
+                    self._record(from_store, to, "refused", message)
+                    raise SwitchError(message) from exc
+                say("validate-skipped", f"Note: {skip}.")
+            if running_store is not None and not force and not skip:
                 self._refuse_unstarted_edits(config, new_bytes, to, running_store)
         if self.interrupted:
             raise SwitchInterrupted(f"interrupted before the switch to the {to.title} began: nothing was changed")

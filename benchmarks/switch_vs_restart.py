@@ -131,7 +131,7 @@ spent = {}
 PHASES = [
     ("backend.commands.known_issues", "preflight", "known-issues check (incl. loading httpx)"),
     ("backend.engine.managed", "ManagedEngine.validate", "dockerd --validate (in the background)"),
-    ("backend.engine.version", "validate_skip_note", "dockerd --version (in the background, beside --validate)"),
+    ("backend.engine.version", "validate_skip_note", "dockerd --version (only after a refused --validate)"),
     ("backend.switch", "SwitchTransaction._live_store", "live store (/info)"),
     ("backend.journal", "SwitchJournal.begin", "journal writes"),
     ("backend.journal", "SwitchJournal.advance", "journal writes"),
