@@ -47,7 +47,6 @@ from backend.overlap import beside
 from backend.profile import Profile
 from backend.stores import Store, running_store
 from backend.targets.base import Target
-from backend.verify import verify_store
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -117,8 +116,9 @@ class SwitchTransaction:
         The CLI calls this before its known-issues preflight, so that the engine's check of the
         new config (``dockerd --validate``, a subprocess) runs while the preflight does instead of
         after it. :meth:`run` collects the answer when the bytes it is about to write are the
-        same, and asks again when they are not (the file changed in between). Nothing is written
-        or stopped here; preparing and then not running is harmless.
+        same, and asks again when they are not (the file changed in between). An engine too old
+        to have ``--validate`` refuses the flag; run() then finds its version and goes on with a
+        note. Nothing is written or stopped here; preparing and then not running is harmless.
         """
         try:
             config = self.target.read_config()
@@ -127,18 +127,7 @@ class SwitchTransaction:
                 return
         except Exception:  # noqa: BLE001 - only a head start: run() meets and reports the same error
             return
-        future: Future = Future()
-
-        def check() -> None:
-            try:
-                self.target.validate(new_bytes)
-            except BaseException as exc:  # noqa: BLE001 - handed to run(), which raises it
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
-
-        threading.Thread(target=check, name="storeswitch-validate").start()
-        self._prepared = (new_bytes, future)
+        self._prepared = (new_bytes, _in_thread(lambda: self.target.validate(new_bytes), "storeswitch-validate"))
 
     def check_not_busy(self, hold: bool = False) -> None:
         """Raise :class:`SwitchInProgress` now if another switch holds the lock (run() checks again).
@@ -234,20 +223,22 @@ class SwitchTransaction:
 
         from backend.engine.version import old_engine_reason, validate_skip_note
 
-        skip = validate_skip_note(self.target) if restart and installed else None
-        if skip:
-            self._prepared = None
-            say("validate-skipped", f"Note: {skip}.")
-        elif restart and installed:
+        if restart and installed:
             say("validate", f"Asking the engine whether it accepts the {to.title} config…")
+            skip = None
             try:
                 self._validate(new_bytes)
             except EngineError as exc:
-                message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
-                message += f" and the engine is still on the {running_store.title}." if running_store else "."
-                self._record(from_store, to, "refused", message)
-                raise SwitchError(message) from exc
-            if running_store is not None and not force:
+                # An engine before 23 refuses the flag, not the config: only a refusal asks the binary's
+                # version (``dockerd --version``, a subprocess every switch paid before: docs/performance.md).
+                skip = validate_skip_note(self.target)
+                if not skip:
+                    message = f"switch to the {to.title} refused: {exc}. Nothing was changed: {config.path} is as it was"
+                    message += f" and the engine is still on the {running_store.title}." if running_store else "."
+                    self._record(from_store, to, "refused", message)
+                    raise SwitchError(message) from exc
+                say("validate-skipped", f"Note: {skip}.")
+            if running_store is not None and not force and not skip:
                 self._refuse_unstarted_edits(config, new_bytes, to, running_store)
         if self.interrupted:
             raise SwitchInterrupted(f"interrupted before the switch to the {to.title} began: nothing was changed")
@@ -316,10 +307,13 @@ class SwitchTransaction:
             say("stop", "Stopping the engine…")
             self.target.stop()
             say("start", f"Starting the engine on the {to.title}…")
-            # Each record is written while the engine works (backend/overlap.py says why that is safe).
-            beside(lambda: self._advance(entry, Step.ENGINE_STOPPED), self.target.start)
+            # Each record is written while the engine works (backend/overlap.py says why that is safe);
+            # so is the verify step loaded (tarfile, secrets: nothing before the stop needs them).
+            beside(lambda: (self._advance(entry, Step.ENGINE_STOPPED), _load_verify()), self.target.start)
             record_start(self.target, self.profile, new_bytes)
             say("verify", f"Checking that the engine runs the {to.title}…")
+            from backend.verify import verify_store
+
             with self.target.client() as client:
                 info = beside(lambda: self._advance(entry, Step.ENGINE_STARTED),
                               lambda: verify_store(client, to, snapshotter))
@@ -390,6 +384,24 @@ class SwitchTransaction:
         self.history.note(HistoryEntry(time.time(), from_store.value, to.value, outcome, message, self.target.name))
 
 
+def _load_verify() -> None:
+    import backend.verify  # noqa: F401 - loaded while the engine starts, used once it answers
+
+
+def _in_thread(work: Callable[[], object], name: str) -> Future:
+    """Start *work* in a thread of its own; its result or its error, in the Future (prepare()'s head start)."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to run(), which raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name).start()
+    return future
+
+
 def record_start(target: Target, profile: Profile | None, content: bytes | None) -> None:
     """Note what the engine just started with (:mod:`backend.started_config`), unless the target does."""
     if profile is None or getattr(target, "records_start", False):
@@ -417,6 +429,8 @@ def rollback(target: Target, entry: JournalEntry, profile: Profile | None = None
     if not entry.engine_was_running:
         target.stop()
         return f"{config_path} was restored; the engine was not running before and is stopped."
+    from backend.verify import verify_store
+
     try:
         target.stop()
         target.start()

@@ -22,6 +22,16 @@ from spawn to exit (what a user waits for at the prompt). All three flip the sto
 pays an engine start on each store) and are interleaved, so that drift (page cache, CPU frequency,
 other load) hits them alike. ``--breakdown`` times the phases of a switch, to show where the rest goes.
 
+*The floor* (measured in the same rounds, printed beside the ratios): what the least possible
+switch would cost with every safety step kept, none of it storeswitch's own code. A Python CLI
+pays its interpreter (``python -c pass`` with the venv's interpreter) and, to ask the engine
+what the known-issue gate needs, the engine client (``python -c`` that loads httpx as storeswitch
+does and asks ``/version`` and ``/info``); ``dockerd --validate`` runs beside that (a subprocess),
+so the longer of the two comes before the stop; then the restart (b); then the verify step's
+engine work (store and remove the probe image, the same calls as a switch, in this process).
+floor = max(Python + engine client, ``dockerd --validate``) + (b) + probe. Journal and history
+writes (a few ms of fsync) and the printing are left out, so the floor is a little low, never high.
+
 Usage (as root, with the engine fetched by ``scripts/fetch-engine``)::
 
     .venv/bin/python benchmarks/switch_vs_restart.py [--rounds 5] [--json] [--breakdown]
@@ -58,6 +68,41 @@ TARGET_SEPARATE = 1.05  # switch / restart of a dockerd beside a long-lived cont
 POLL = 0.01
 
 
+# The engine client a switch needs before the stop, loaded as storeswitch loads it (backend/engine/api.py),
+# and the gate's two questions: the least a Python CLI pays to ask the engine anything.
+CLIENT_FLOOR = (
+    "import sys\n"
+    "from backend.engine.api import EngineClient\n"
+    "with EngineClient(sys.argv[1], timeout=10) as c:\n"
+    "    c.version(); c.info()\n"
+)
+
+
+def timed_run(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark: `{' '.join(argv[:3])}` failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return elapsed
+
+
+def floor_round(engine: ManagedEngine, env: dict[str, str], times: dict[str, list[float]]) -> None:
+    """One measurement of each floor part (module docstring), on the engine the switches use."""
+    from backend.verify import probe_store
+
+    times["python"].append(timed_run([sys.executable, "-c", "pass"], env))
+    times["client"].append(timed_run([sys.executable, "-c", CLIENT_FLOOR, engine.host], {**env, "PYTHONPATH": str(ROOT)}))
+    start = time.perf_counter()
+    engine.validate(engine.config_path.read_bytes())
+    times["validate"].append(time.perf_counter() - start)
+    with engine.client() as client:
+        client.info()  # the client's own set-up is not the engine's work
+        start = time.perf_counter()
+        probe_store(client)
+        times["probe"].append(time.perf_counter() - start)
+
+
 def storeswitch_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("storeswitch")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "backend.cli"]
@@ -79,18 +124,20 @@ def cli(profile_dir: Path, *args: str, env: dict[str, str]) -> float:
 # the command would not: storeswitch loads most modules lazily, and loading them here first would
 # move their cost out of the phases that pay it.
 BREAKDOWN_DRIVER = r"""
-import functools, importlib.abc, importlib.util, json, sys, time
+import functools, importlib.abc, importlib.util, json, sys, threading, time
 t0 = time.perf_counter()
+looking = threading.local()  # the hook's own find_spec in progress on this thread (a module may load on another)
 spent = {}
 PHASES = [
     ("backend.commands.known_issues", "preflight", "known-issues check (incl. loading httpx)"),
     ("backend.engine.managed", "ManagedEngine.validate", "dockerd --validate (in the background)"),
+    ("backend.engine.version", "validate_skip_note", "dockerd --version (only after a refused --validate)"),
     ("backend.switch", "SwitchTransaction._live_store", "live store (/info)"),
     ("backend.journal", "SwitchJournal.begin", "journal writes"),
     ("backend.journal", "SwitchJournal.advance", "journal writes"),
     ("backend.engine.managed", "ManagedEngine.stop_dockerd", "engine stop (dockerd)"),
     ("backend.engine.managed", "ManagedEngine.start", "engine start (dockerd)"),
-    ("backend.switch", "verify_store", "verify (/info + store an image)"),
+    ("backend.verify", "verify_store", "verify (/info + store an image)"),
     ("backend.journal", "SwitchHistory.append", "history"),
     ("backend.cli", "make_context", "profile, target, recovery check"),
 ]
@@ -114,13 +161,13 @@ def wrap(module, attr, label):
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         wanted = [p for p in PHASES if p[0] == name]
-        if not wanted:
+        if not wanted or getattr(looking, "name", None) == name:
             return None
-        sys.meta_path.remove(self)
+        looking.name = name
         try:
             spec = importlib.util.find_spec(name)
         finally:
-            sys.meta_path.insert(0, self)
+            looking.name = None
         if spec is None or spec.loader is None:
             return None
         load = spec.loader.exec_module
@@ -259,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     # a cost no installed copy pays: cache the bytecode in the run's temp dir instead.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
-    times: dict[str, list[float]] = {"switch": [], "separate": [], "embedded": []}
+    times: dict[str, list[float]] = {"switch": [], "separate": [], "embedded": [],
+                                     "python": [], "client": [], "validate": [], "probe": []}
     try:
         cli(root, "engine", "start", env=env)
         # Warm-up: the first start on each store creates its directories; measure neither.
@@ -278,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             times["separate"].append(separate.restart(containerd=False))
             times["embedded"].append(embedded.restart(containerd=True))
             times["embedded"].append(embedded.restart(containerd=False))
+            floor_round(engine, env, times)
         separate.reap()
         phases: list[dict[str, float]] = []
         if args.breakdown:
@@ -294,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio_embedded = med["switch"] / med["embedded"]
     ratio_separate = med["switch"] / med["separate"]
+    before_stop = max(med["client"], med["validate"])
+    floor = before_stop + med["separate"] + med["probe"]
     figures = {
         "rounds": args.rounds,
         "pyc_cache": True,
@@ -309,6 +360,17 @@ def main(argv: list[str] | None = None) -> int:
         "switch_s": [round(t, 3) for t in times["switch"]],
         "restart_embedded_containerd_s": [round(t, 3) for t in times["embedded"]],
         "restart_separate_containerd_s": [round(t, 3) for t in times["separate"]],
+        "floor": {
+            "python_start_exit_median_s": round(med["python"], 3),
+            "python_engine_client_median_s": round(med["client"], 3),
+            "dockerd_validate_median_s": round(med["validate"], 3),
+            "verify_probe_median_s": round(med["probe"], 3),
+            "restart_separate_containerd_median_s": round(med["separate"], 3),
+            "floor_s": round(floor, 3),
+            "floor_ratio_vs_separate": round(floor / med["separate"], 3),
+            "floor_ratio_vs_embedded": round(floor / med["embedded"], 3),
+            "switch_above_floor_s": round(med["switch"] - floor, 3),
+        },
     }
     if phases:
         labels = list(dict.fromkeys(k for p in phases for k in p))
@@ -328,6 +390,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio switch/(a) {ratio_embedded:.3f}  {verdict(ratio_embedded, TARGET_EMBEDDED)}")
         print(f"ratio switch/(b) {ratio_separate:.3f}  {verdict(ratio_separate, TARGET_SEPARATE)}")
         print("(storeswitch ran with its .pyc cache, kept in the run's temp dir, as an installed copy has one)")
+        print("the floor: the least possible switch with every safety step kept (medians, same rounds):")
+        print(f"  python -c pass (the venv's interpreter, start and exit)      {med['python'] * 1000:7.1f} ms")
+        print(f"  python + httpx engine client + /version + /info            {med['client'] * 1000:7.1f} ms")
+        print(f"  dockerd --validate alone (beside the line above)            {med['validate'] * 1000:7.1f} ms")
+        print(f"  (b) restart                                                 {med['separate'] * 1000:7.1f} ms")
+        print(f"  verify probe (store and remove the test image)              {med['probe'] * 1000:7.1f} ms")
+        print(f"  floor = max(client, validate) + (b) + probe                 {floor * 1000:7.1f} ms  "
+              f"-> floor/(b) {floor / med['separate']:.2f}, floor/(a) {floor / med['embedded']:.2f}; "
+              f"the switch is {(med['switch'] - floor) * 1000:.0f} ms above it")
         if phases:
             print("where a switch's time goes (mean of one switch each way, in-process timers; "
                   "dockerd --validate runs beside the known-issues check):")

@@ -97,7 +97,7 @@ def preflight(ctx, to: Store, force: bool, facts_out: dict[str, Any] | None = No
     """
     from backend.gate import already_on, known_issue_refusal
 
-    result = assess(ctx.target, ctx.profile, to)
+    result = assess(ctx.target, ctx.profile, to, needed_only=True)
     if facts_out is not None:
         facts_out.update(result.facts)
     part: dict[str, Any] = {"known_issues": [ev.as_dict() for ev in result.shown]}

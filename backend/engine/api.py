@@ -12,6 +12,7 @@ started?"), and the engine's own ``message`` is kept verbatim, because the switc
 httpx (with httpcore and h11) is imported when the first client is made, not with this module:
 it is a large part of a command's start-up (docs/performance.md), and many importers of this module (target detection,
 the GUI's first paint, ``--help``) never talk to an engine, or do so later, off the critical path.
+It is imported without its command-line client (:func:`load_httpx`).
 """
 
 from __future__ import annotations
@@ -34,13 +35,33 @@ STREAM_CHUNK = 1 << 20
 _negotiated: dict[str, str] = {}  # engine address -> ApiVersion it answered (see the module docstring)
 
 
+def load_httpx():
+    """httpx, loaded without ``httpx._main``, its command-line client (``httpx URL`` in a shell).
+
+    ``import httpx`` runs ``from ._main import main`` and falls back to a stub on ImportError
+    (httpx/__init__.py). Where click, rich and pygments are installed (in a development venv:
+    import-linter brings them) that import loads all three, about half of what ``import httpx``
+    costs, for a function storeswitch never calls (docs/performance.md). A None entry in
+    ``sys.modules`` makes that one import fail at once (the import system's documented way to
+    block a module), so httpx keeps its stub, as it does in the Debian package, which ships no
+    click or rich. Every use of httpx in storeswitch goes through here.
+    """
+    import sys
+
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)
+    import httpx
+
+    return httpx
+
+
 class EngineClient:
     """One engine, addressed like the docker CLI does (``unix:///...`` or ``tcp://host:port``)."""
 
     def __init__(self, host: str, timeout: float = READ_TIMEOUT) -> None:
         from urllib.parse import urlparse
 
-        import httpx  # here, not at the top: see the module docstring
+        httpx = load_httpx()  # here, not at the top: see the module docstring
 
         self.host = host
         url = urlparse(host)
@@ -74,7 +95,7 @@ class EngineClient:
 
     # --- transport ----------------------------------------------------------------------
     def _send(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> httpx.Response:
-        import httpx  # loaded by __init__ already: a dictionary lookup
+        import httpx  # loaded by __init__ already (load_httpx): a dictionary lookup
 
         try:
             if timeout is not None:

@@ -132,12 +132,15 @@ class ManagedEngine:
             text = reason[-1] if reason else f"exit {proc.returncode}"
             raise EngineError(f"dockerd refused the new config: {text.replace(str(path), str(self.config_path))}")
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
+    def start(self, timeout: float = START_TIMEOUT) -> bool:
         """Start what is not running (containerd, dockerd) and wait until dockerd answers ``/_ping``.
 
         A dockerd of this profile that runs but does not answer yet (started by a storeswitch
         that was killed) is waited for, never doubled. If dockerd exits instead (a config it
-        refuses), raise :class:`EngineError` quoting its own reason from the log.
+        refuses), raise :class:`EngineError` quoting its own reason from the log. Returns False
+        when a dockerd of this profile was already up and answering (nothing was started), else
+        True: the caller notes what a started engine started with, and looking for a running
+        dockerd once here spares it a second walk through ``/proc`` right after a switch's stop.
         """
         deadline = time.monotonic() + timeout
         pid = self.pid()
@@ -145,10 +148,12 @@ class ManagedEngine:
             argv = processes.cmdline(pid) or []
             if any(a.startswith("--containerd=") for a in argv) and self.containerd.pid() is None:
                 self.containerd.ensure_running(self.binaries(), timeout)  # it waits for its containerd
+            first = True
             with self.client(timeout=5) as c:
                 while processes.alive(pid):
                     if c.ping(timeout=1.0):
-                        return
+                        return not first
+                    first = False
                     if time.monotonic() >= deadline:
                         raise EngineError(
                             f"a dockerd of this profile (pid {pid}) runs but has not answered on {self.host} "
@@ -196,7 +201,7 @@ class ManagedEngine:
                 # dockerd creates its socket when its API is ready: a connect() is a cheap look,
                 # so it is looked at often, and /_ping asked once something listens.
                 if processes.accepts(p.managed_socket) and c.ping(timeout=1.0):
-                    return
+                    return True
                 time.sleep(READY_POLL_INTERVAL)
         processes.terminate(proc.pid, STOP_TIMEOUT)
         raise EngineError(

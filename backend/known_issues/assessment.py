@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.errors import ConfigError
 from backend.known_issues.catalog import Catalog, CatalogError, load_catalog
-from backend.known_issues.evaluate import Evaluation, evaluate
+from backend.known_issues.evaluate import Evaluation, evaluate, facts_needed
 from backend.known_issues.facts import UNKNOWN, display_facts, probe_facts
 from backend.profile import Profile
 from backend.settings import Settings
@@ -68,16 +68,27 @@ def assess(
     profile: Profile,
     store_after: Store | str | None = None,
     catalog: Catalog | None = None,
+    needed_only: bool = False,
     **probe_options: Any,
 ) -> Assessment:
-    """Known issues of *target* for *store_after* (None: the store its config names now)."""
+    """Known issues of *target* for *store_after* (None: the store its config names now).
+
+    *needed_only* (a switch's preflight, with *store_after* given): probe only the facts that can
+    still decide an issue for *store_after* (:func:`facts_needed`); the others stay UNKNOWN in
+    ``facts``, and the evaluations are the same as with every fact probed.
+    """
     settings, settings_error = load_settings(profile)
-    facts = probe_facts(target, settings, store_after, **probe_options)
+    catalog_error = None
     if catalog is None:
         try:
             catalog = load_catalog()
         except CatalogError as exc:
-            return Assessment(_store(facts), facts, [], str(exc), settings_error)
+            catalog_error = str(exc)
+    if needed_only and store_after is not None and catalog is not None:
+        probe_options["wanted"] = facts_needed(catalog, {"store_after": Store(store_after).value})
+    facts = probe_facts(target, settings, store_after, **probe_options)
+    if catalog is None:
+        return Assessment(_store(facts), facts, [], catalog_error, settings_error)
     return Assessment(_store(facts), facts, evaluate(catalog, facts), None, settings_error)
 
 

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import difflib
 import os
+import pkgutil
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -158,11 +158,14 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
         except OSError as exc:
             raise CatalogError(f"cannot be read ({exc.strerror})", str(p)) from exc
         return parse_catalog(data, str(p))
-    ref = resources.files(RESOURCE_PACKAGE).joinpath(RESOURCE_NAME)
+    # pkgutil.get_data, not importlib.resources.files: the same bytes through the package's loader
+    # (a zip too), without loading zipfile and typing protocols on every switch (docs/performance.md).
     try:
-        data = ref.read_bytes()
+        data = pkgutil.get_data(RESOURCE_PACKAGE, RESOURCE_NAME)
     except OSError as exc:
         raise CatalogError(f"the packaged catalog is missing ({exc}); reinstall storeswitch") from exc
+    if data is None:
+        raise CatalogError(f"the packaged catalog cannot be read from the {RESOURCE_PACKAGE!r} package; reinstall storeswitch")
     return parse_catalog(data, RESOURCE_NAME)
 
 

@@ -90,6 +90,23 @@ def evaluate(catalog: Iterable[KnownIssue], facts: Mapping[str, Any]) -> list[Ev
     return [ev for _, ev in results]
 
 
+def facts_needed(catalog: Iterable[KnownIssue], known: Mapping[str, Any]) -> set[str]:
+    """The facts an evaluation on *known* plus more facts could still turn on.
+
+    An issue that a condition on *known* facts alone already rules out (a containerd-only issue
+    for a switch to the classic store) is ``no`` whatever else is learned: its other facts are
+    not needed. A switch's preflight probes only these (a ``docker buildx version`` and an engine
+    round trip fewer on a switch to the classic store); the ``known-issues`` command and the
+    window probe everything, to show it.
+    """
+    needed: set[str] = set()
+    for issue in catalog:
+        decided = [check(c, known) for c in issue.when if all(f in known for f in c.facts)]
+        if NO not in decided:
+            needed.update(issue.fact_names)
+    return needed
+
+
 def evaluate_issue(issue: KnownIssue, facts: Mapping[str, Any]) -> Evaluation:
     facts = effective_facts(facts)
     outcomes = [check(cond, facts) for cond in issue.when]

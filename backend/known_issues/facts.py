@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Mapping
 
 from packaging.version import InvalidVersion, Version
 
@@ -365,6 +365,7 @@ def probe_facts(
     docker_cli: str | os.PathLike | None = None,
     timeout: float = ENGINE_TIMEOUT,
     engine: EngineAnswers | None = None,
+    wanted: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Every fact in :data:`FACTS` for *target*; never raises for an engine that is down.
 
@@ -380,10 +381,16 @@ def probe_facts(
     :data:`BUILDX_TIMEOUT`), which runs in a thread beside the engine calls (it is another
     process: tens of milliseconds with the real plugin, spent while the engine answers). Run it
     off the GUI thread.
+    *wanted*: the facts the caller will use (a switch's preflight:
+    :func:`backend.known_issues.evaluate.facts_needed`); the costly probes of the others are
+    skipped and they stay UNKNOWN: ``docker buildx version``, and the reference-filter round
+    trip, which also is skipped when the engine runs another store than *store_after* (it would
+    count as UNKNOWN). None: every fact, as the window needs (its drafts may change the store).
+    ``live_store`` is always learned.
     """
-    buildx = _Background(probe_buildx_version, docker_cli)
-    facts = _probe_rest(target, settings, store_after, timeout, engine)
-    facts["buildx_version"] = buildx.result()
+    buildx = _Background(probe_buildx_version, docker_cli) if wanted is None or "buildx_version" in wanted else None
+    facts = _probe_rest(target, settings, store_after, timeout, engine, wanted)
+    facts["buildx_version"] = buildx.result() if buildx is not None else UNKNOWN
     return facts
 
 
@@ -411,7 +418,8 @@ class _Background:
 
 
 def _probe_rest(
-    target, settings, store_after: Store | str | None, timeout: float, engine: EngineAnswers | None
+    target, settings, store_after: Store | str | None, timeout: float, engine: EngineAnswers | None,
+    wanted: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Every fact but ``buildx_version`` (:func:`probe_facts` learns that one in a thread)."""
     facts: dict[str, Any] = {name: UNKNOWN for name in FACTS}
@@ -425,15 +433,17 @@ def _probe_rest(
     config = _read_daemon_config(target)
     facts.update(config_facts(config))
 
+    live_probes = wanted is None or any(name in wanted for name, spec in FACTS.items() if spec.measured_on_live_store)
+    after = None if store_after is None or wanted is None else _store_value(store_after)
     info: dict[str, Any] | None = None
     try:
         if engine is None:
             with target.client(timeout=timeout) as client:
-                info = _engine_facts(facts, client, client.version(), client.info())
+                info = _engine_facts(facts, client, client.version(), client.info(), live_probes, after)
         elif engine.wait().error is not None:
             raise engine.error
         else:
-            info = _engine_facts(facts, engine.client, engine.version or {}, engine.info or {})
+            info = _engine_facts(facts, engine.client, engine.version or {}, engine.info or {}, live_probes, after)
     except EngineError:
         info = None
     if info is None:
@@ -451,12 +461,16 @@ def _probe_rest(
     return facts
 
 
-def _engine_facts(facts: dict[str, Any], client, version: Mapping[str, Any], info: Mapping[str, Any]) -> Mapping[str, Any]:
+def _engine_facts(facts: dict[str, Any], client, version: Mapping[str, Any], info: Mapping[str, Any],
+                  live_probes: bool = True, store_after: str | None = None) -> Mapping[str, Any]:
+    """The engine's facts from its answers; the live probes only when *live_probes* and the engine
+    runs *store_after* (None: whichever it runs), the one store their answer counts for."""
     facts["engine_version"] = parse_version(version.get("Version")) or UNKNOWN
     facts["api_version"] = parse_version(version.get("ApiVersion")) or UNKNOWN
     facts["engine_arch"] = normalize_arch(version.get("Arch")) or normalize_arch(info.get("Architecture")) or UNKNOWN
     facts["live_store"] = live_store(info).value
-    facts["reference_filter_supported"] = probe_reference_filter(client)
+    if live_probes and store_after in (None, facts["live_store"]):
+        facts["reference_filter_supported"] = probe_reference_filter(client)
     return info
 
 

@@ -160,7 +160,9 @@ class DesktopSettingsAPI:
         return cls(endpoints_in(directory if directory is not None else socket_dir()))
 
     def _request(self, endpoint: Endpoint, method: str, path: str, body: Any = None):
-        import httpx
+        from backend.engine.api import load_httpx
+
+        httpx = load_httpx()
 
         transport = httpx.HTTPTransport(uds=str(endpoint.socket), verify=False)
         with httpx.Client(transport=transport, base_url="http://localhost", timeout=self.timeout) as client:

@@ -54,13 +54,11 @@ class ManagedTarget:
     def start(self) -> None:
         from backend.started_config import record_start
 
-        was_up = self.engine.pid() is not None and self.engine.is_up()
         try:
             content = self.config_path.read_bytes()
         except OSError:
             content = None
-        self.engine.start()
-        if not was_up:  # what this engine started with: a switch compares daemon.json with it
+        if self.engine.start():  # it started (or waited for) a dockerd: note what it started with
             record_start(self.profile, self.config_path, content)
 
     def store_roots(self, info: dict | None) -> dict[Store, StoreRoots]:

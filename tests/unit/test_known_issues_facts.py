@@ -86,6 +86,12 @@ def test_buildx_plugin_version_through_the_real_cli(tmp_path, monkeypatch):
     The plugin is a stand-in script for buildx (the real one is not installed on these machines);
     what is tested is the probe's use of the CLI and its parsing of what the plugin prints.
     """
+    _stand_in_buildx(tmp_path, monkeypatch)
+    assert probe_buildx_version() == Version("0.8.2")
+
+
+def _stand_in_buildx(tmp_path, monkeypatch) -> None:
+    """A stand-in buildx plugin (0.8.2) in $DOCKER_CONFIG/cli-plugins, for the real docker CLI to run."""
     plugins = tmp_path / "docker" / "cli-plugins"
     plugins.mkdir(parents=True)
     script = plugins / "docker-buildx"
@@ -98,7 +104,41 @@ def test_buildx_plugin_version_through_the_real_cli(tmp_path, monkeypatch):
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    assert probe_buildx_version() == Version("0.8.2")
+
+
+def test_a_switch_needs_only_the_facts_its_store_can_use():
+    """The packaged catalog: containerd-only issues are ruled out for the classic store, so their facts are not needed."""
+    from backend.known_issues import load_catalog
+    from backend.known_issues.evaluate import facts_needed
+
+    catalog = load_catalog()
+    to_classic = facts_needed(catalog, {"store_after": "classic"})
+    to_containerd = facts_needed(catalog, {"store_after": "containerd"})
+    assert {"wasm_runtimes", "containerd_migration"} <= to_classic
+    assert not {"buildx_version", "reference_filter_supported", "kubernetes_enabled"} & to_classic
+    assert {"buildx_version", "reference_filter_supported", "kubernetes_enabled", "engine_version"} <= to_containerd
+
+
+@needs_docker_cli
+def test_the_switch_preflight_skips_buildx_for_the_classic_store_and_decides_the_same(profile, tmp_path, monkeypatch):
+    """needed_only leaves the unneeded facts UNKNOWN (buildx is not asked) and every issue decided as before.
+
+    Only an issue ruled out anyway (``no``, which a switch does not show) may list such a fact as unknown."""
+    from backend.known_issues import assess
+
+    _stand_in_buildx(tmp_path, monkeypatch)
+    target = ManagedTarget(profile)
+    target.config_path.parent.mkdir(parents=True)
+    target.config_path.write_text(json.dumps({"runtimes": {"io.containerd.wasmedge.v1": {"runtimeType": "io.containerd.wasmedge.v1"}}}))
+    for store in ("classic", "containerd"):
+        full = assess(target, profile, store)
+        needed = assess(target, profile, store, needed_only=True)
+        assert [(ev.id, ev.applies) for ev in needed.evaluations] == [(ev.id, ev.applies) for ev in full.evaluations], store
+        assert [ev.as_dict() for ev in needed.shown] == [ev.as_dict() for ev in full.shown], store
+        assert full.facts["buildx_version"] == Version("0.8.2")
+    assert assess(target, profile, "classic", needed_only=True).facts["buildx_version"] is UNKNOWN
+    assert assess(target, profile, "containerd", needed_only=True).facts["buildx_version"] == Version("0.8.2")
+    assert [ev.id for ev in assess(target, profile, "classic", needed_only=True).shown] == ["wasm-needs-containerd"]
 
 
 def test_buildx_without_docker_cli_is_unknown(tmp_path, monkeypatch):
