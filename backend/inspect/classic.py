@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from backend.inspect.model import ImageRecord, StoreInventory, is_tag
-from backend.inspect.small_files import read_bytes
+from backend.inspect.small_files import parse_json, read_bytes
 from backend.stores import Store
 
 
@@ -89,7 +89,7 @@ class _LayerSizes:
 
 def image_size(config_path: Path | str, layers: _LayerSizes, errors: list[str]) -> int | None:
     try:
-        config = json.loads(read_bytes(str(config_path)))
+        config = parse_json(read_bytes(str(config_path)))
         diff_ids = config["rootfs"]["diff_ids"] or []
         if not isinstance(diff_ids, list):
             raise TypeError("diff_ids is not a list")

@@ -19,14 +19,13 @@ is the sum of the local blobs it reaches (index -> manifests -> config and layer
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Mapping
 
 from backend.inspect.bbolt import Bucket, BboltError, BboltReader, decode_varint, read_consistent
 from backend.inspect.model import DANGLING_PREFIX, ImageRecord, StoreInventory, familiar_name, is_tag
-from backend.inspect.small_files import read_bytes
+from backend.inspect.small_files import parse_json, read_bytes
 from backend.stores import Store
 
 NAMESPACE = "moby"
@@ -112,7 +111,7 @@ def _reach(blobs_dir: str, sizes: dict[str, int], digest: str, cache: dict[str, 
     if depth > MAX_DESCENT:
         return reached
     try:
-        doc = json.loads(_read_blob(blobs_dir, digest))
+        doc = parse_json(_read_blob(blobs_dir, digest))
     except (OSError, ValueError):
         return reached
     if not isinstance(doc, dict):

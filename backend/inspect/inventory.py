@@ -31,6 +31,7 @@ from backend.errors import EngineError
 from backend.inspect.classic import inspect_classic
 from backend.inspect.containerd import BLOBS, inspect_containerd
 from backend.inspect.containers import read_containers
+from backend.inspect.counting import CountApart, worth_apart
 from backend.inspect.model import ContainerRecord, ImageRecord, StoreInventory
 from backend.inspect.sizes import DiskUsage, disk_usage, free_space
 from backend.stores import Store, StoreRoots, live_store
@@ -135,8 +136,9 @@ def scan_disk(
 ) -> dict[Store, StoreInventory]:
     """:func:`read_from_disk` and :func:`measure` in one: the bytes first, whose walk hands the
     containerd store's blob sizes to the reading (the same files, not stat'ed twice)."""
-    usages = measure_roots(stores, roots, progress)
-    inventories = read_from_disk(roots, data_root, progress, stores=stores, listed=listings(usages))
+    with RootCounts(stores, roots, progress) as counts:
+        inventories = read_from_disk(roots, data_root, progress, stores=stores, listed=counts.listings())
+        usages = counts.result()
     for store, inv in inventories.items():
         apply_usage(inv, *usages[store])
     return inventories
@@ -208,22 +210,69 @@ def inventory_from_lists(store: Store, roots: StoreRoots, images: list, containe
     return inv
 
 
+class RootCounts:
+    """The bytes (``du -sb``) and free space of some stores' roots, a big store's counted in a
+    process of its own while this one reads the images (:mod:`backend.inspect.counting`).
+
+    Made, it has counted here what it counts here (the containerd store's walk keeps its blob
+    directories' listings, see :meth:`listings`) and started the others; :meth:`result` collects
+    them. A context manager: leaving it stops a count still running.
+    """
+
+    def __init__(self, stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
+        self.stores = tuple(stores)
+        self.counted: dict[Store, DiskUsage] = {}
+        self.apart: dict[Store, CountApart] = {}
+        self.free: dict[Store, int | None] = {}
+        here: list[tuple[Store, tuple[str, ...], Callable[[int], None]]] = []
+        try:
+            for store in self.stores:  # the counts apart first, so that they run while this one counts
+                progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
+
+                def tick(files: int, store: Store = store) -> None:
+                    progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
+
+                blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
+                if not blobs and worth_apart(roots[store].roots):
+                    self.apart[store] = CountApart(roots[store].roots, tick)
+                else:
+                    here.append((store, blobs, tick))
+            for store, blobs, tick in here:
+                self.counted[store] = disk_usage(roots[store].roots, tick, record_under=blobs)
+            for store in self.stores:
+                self.free[store] = free_space(roots[store].roots)[0]
+        except BaseException:
+            self.close()
+            raise
+
+    def listings(self) -> dict[str, dict[str, int]]:
+        """The directory listings the counts made here kept, for :func:`read_from_disk`."""
+        return {path: sizes for usage in self.counted.values() for path, sizes in usage.listed.items()}
+
+    def result(self) -> dict[Store, tuple[DiskUsage, int | None]]:
+        """Each store's count and free space (waits for the counts made apart)."""
+        for store, count in self.apart.items():
+            self.counted[store] = count.result()
+        return {store: (self.counted[store], self.free[store]) for store in self.stores}
+
+    def close(self) -> None:
+        for count in self.apart.values():
+            count.close()
+
+    def __enter__(self) -> RootCounts:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def measure_roots(
     stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress
 ) -> dict[Store, tuple[DiskUsage, int | None]]:
     """The bytes (``du -sb``) and free space of each store's roots; the containerd store's walk
     keeps its blob directories' listings (see :func:`listings`)."""
-    found: dict[Store, tuple[DiskUsage, int | None]] = {}
-    for store in stores:
-        progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
-
-        def tick(files: int, store: Store = store) -> None:
-            progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
-
-        blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
-        usage = disk_usage(roots[store].roots, tick, record_under=blobs)
-        found[store] = usage, free_space(roots[store].roots)[0]
-    return found
+    with RootCounts(stores, roots, progress) as counts:
+        return counts.result()
 
 
 def listings(usages: dict[Store, tuple[DiskUsage, int | None]]) -> dict[str, dict[str, int]]:
@@ -300,17 +349,17 @@ def inspect_stores(
         # The engine takes tens of milliseconds to list a store (the containerd store computes
         # sizes); the byte counts and the disk reading of the other store go on meanwhile.
         listed = pool.submit(_list_live, target, live, roots, info, progress, listing) if live else None
-        usages = measure_roots(tuple(Store), roots, progress) if sizes else {}
-        known = listings(usages)
-        inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live), listed=known)
-        if listed is not None:
-            inv, note = listed.result()
-            if inv is None:
-                inv = read_from_disk(roots, data_root, progress, stores=(live,), listed=known)[live]
-                inv.notes.append(note)
-            inventories[live] = inv
-        for store, (usage, free) in usages.items():
-            apply_usage(inventories[store], usage, free)
+        with RootCounts(tuple(Store) if sizes else (), roots, progress) as counts:
+            known = counts.listings()
+            inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live), listed=known)
+            if listed is not None:
+                inv, note = listed.result()
+                if inv is None:
+                    inv = read_from_disk(roots, data_root, progress, stores=(live,), listed=known)[live]
+                    inv.notes.append(note)
+                inventories[live] = inv
+            for store, (usage, free) in counts.result().items():
+                apply_usage(inventories[store], usage, free)
     inventories = {s: inventories[s] for s in Store}
     progress("done", "Stores inspected.")
     return inventories

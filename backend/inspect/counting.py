@@ -1,0 +1,234 @@
+"""A big store's byte count made by GNU ``find`` in a process of its own, beside the reading.
+
+An exact count ``lstat``s every entry under a store's roots: at 10,000 classic images that is
+80,000 entries in 30,000 directories, ~0.6 s of Python (its own work around each ``lstat`` costs as
+much as the system call) while ``find`` walks them in ~0.3 s of CPU; and it runs while this process
+reads the images. Threads do not overlap the two (under one GIL they took turns and were slower),
+a process does (figures: docs/performance.md).
+
+What ``find`` prints is summed here with :func:`backend.inspect.sizes.disk_usage`'s rules (``du
+-sb`` semantics): apparent sizes of every entry, directories included, each inode with more than
+one link counted once across the roots, entries on another file system (a mount point: ``-xdev``
+does not descend into it, and it is skipped as the walk skips it) not counted. Not ``du -sb``
+itself: since coreutils 9.2 it counts directories as 0 bytes (coreutils commit 110bcd28, "du:
+--apparent counts only symlinks and regular"), 9.1 counts their ``st_size``, so the figure would
+depend on the host's coreutils; ``find -printf`` prints ``st_size`` on every version.
+
+``find`` prints two streams so that the common case is summed at C speed: one line per file with
+one link (``dev size`` on stdout), one line per directory or multiply linked file (``type dev
+inode size`` on a second pipe, ``-fprintf /dev/fd/N``; deduplicated here). Whenever the exact answer could differ
+from the walk's, the walk is made here instead, which gives the very figures and ``errors``
+sentences it always did: ``find`` missing or failing (any unreadable directory or vanished file
+makes it exit non-zero), output not as expected, or a directory met twice (a bind mount inside a
+root, which the walk counts once). Only a store whose roots look big is counted apart (a process
+start costs more than counting a few hundred images); never one whose listings the reading reuses
+(the containerd store's blob sizes). Nothing is written; the process is killed if the caller
+leaves early.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from backend.inspect.sizes import DiskUsage, disk_usage
+
+APART_FROM = 500  # subdirectories of a store's roots (layer directories): where a process of its own pays
+_PLAIN = "%D %s\\n"  # a file with one link: device, size
+_MULTI = "%y %D %i %s\\n"  # a directory or a file with several links: type, device, inode, size
+_READ = 1 << 16
+
+
+def worth_apart(roots: Iterable[os.PathLike | str]) -> bool:
+    """Whether counting *roots* in a process of its own should pay off.
+
+    A directory's link count is 2 + its subdirectories on ext4, xfs and overlayfs (one ``lstat``
+    per root); a file system that does not keep that count (btrfs: always 1) is assumed big.
+    """
+    subdirs = 0
+    for root in roots:
+        try:
+            st = os.lstat(root)
+        except OSError:
+            continue
+        if (st.st_mode & 0o170000) != 0o040000:
+            continue
+        if st.st_nlink < 2:
+            return True
+        subdirs += st.st_nlink - 2
+    return subdirs >= APART_FROM
+
+
+class _Find:
+    """One ``find`` over root directories of one file system, its two output streams drained by threads."""
+
+    def __init__(self, find: str, roots: list[str], tick: Callable[[int], None]) -> None:
+        self.chunks: tuple[list[bytes], list[bytes]] = ([], [])
+        self.tick = tick
+        read_multi, write_multi = os.pipe()
+        starts = [r if r.startswith("/") else "./" + r for r in roots]  # never taken for an option
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [find, *starts, "-xdev", "-mindepth", "1", "(", "-type", "d", "-o", "-links", "+1", ")",
+                 "-fprintf", f"/dev/fd/{write_multi}", _MULTI, "-o", "-printf", _PLAIN],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                pass_fds=(write_multi,), env={**os.environ, "LC_ALL": "C"},
+            )
+        except OSError:
+            self.proc = None
+            os.close(read_multi)
+            return
+        finally:
+            os.close(write_multi)
+        assert self.proc.stdout is not None
+        self.threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout.fileno(), self.chunks[0]), daemon=True),
+            threading.Thread(target=self._drain, args=(read_multi, self.chunks[1], True), daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _drain(self, fd: int, into: list[bytes], close: bool = False) -> None:
+        try:
+            while chunk := os.read(fd, _READ):
+                into.append(chunk)
+                self.tick(chunk.count(b"\n"))
+        except OSError:
+            into.append(b"?")  # not a line of numbers: the parse fails, the walk is made instead
+        finally:
+            if close:
+                os.close(fd)
+
+    def output(self) -> tuple[bytes, bytes] | None:
+        """(plain lines, multi lines), or None when ``find`` did not finish cleanly."""
+        if self.proc is None:
+            return None
+        for thread in self.threads:
+            thread.join()
+        code = self.proc.wait()
+        self.proc.stdout.close()  # type: ignore[union-attr]
+        return (b"".join(self.chunks[0]), b"".join(self.chunks[1])) if code == 0 else None
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.output()
+
+
+class CountApart:
+    """``disk_usage(roots, progress)`` by ``find`` in a process of its own, started now.
+
+    :meth:`result` collects it (or makes the walk here, see the module docstring). *progress* is
+    called from the threads that drain ``find``'s output, every 5,000 entries or so, like the
+    walk's; :func:`backend.inspect.inventory.inspect_stores`'s progress may come from a thread.
+    """
+
+    def __init__(self, roots: Sequence[os.PathLike | str], progress: Callable[[int], None] | None = None) -> None:
+        self.roots = [str(Path(r)) for r in roots]
+        self.progress = progress
+        self._seen = 0
+        self._reported = 0
+        self._lock = threading.Lock()
+        self._find: _Find | None = None
+        self._stats: list[os.stat_result] = []
+        self._dirs: list[str] = []
+        self._missing: list[str] = []
+        find = shutil.which("find")
+        for root in self.roots:
+            try:
+                st = os.lstat(root)
+            except FileNotFoundError:
+                self._missing.append(root)
+                continue
+            except OSError:
+                return  # the walk words it
+            self._stats.append(st)
+            if (st.st_mode & 0o170000) == 0o040000:
+                self._dirs.append(root)
+        devices = {st.st_dev for st in self._stats}
+        if find and self._dirs and len(devices) == 1:  # roots on two file systems (rare): the walk
+            self._device = devices.pop()
+            self._find = _Find(find, self._dirs, self._tick)
+
+    def _tick(self, lines: int) -> None:
+        with self._lock:
+            self._seen += lines
+            due = self._seen // 5000 * 5000
+            if due <= self._reported:
+                return
+            self._reported = due
+        try:
+            if self.progress is not None:
+                self.progress(due)
+        except Exception:  # noqa: BLE001 - a progress report that fails must not cost the count
+            pass
+
+    def result(self) -> DiskUsage:
+        """The count, the same as ``disk_usage(roots)`` gives."""
+        try:
+            usage = self._sum()
+        finally:
+            self.close()
+        return usage if usage is not None else disk_usage(self.roots, self.progress)
+
+    def _sum(self) -> DiskUsage | None:
+        """disk_usage's count from find's lines; None where they cannot stand in for the walk."""
+        output = self._find.output() if self._find is not None else None
+        if output is None:
+            return None
+        usage = DiskUsage(missing=list(self._missing))
+        seen: set[tuple[bytes, bytes]] = set()
+        device = b"%d" % self._device
+        for st in self._stats:  # each root directory once (a root given twice: the walk skips the second)
+            key = (device, b"%d" % st.st_ino)
+            if key in seen:
+                if (st.st_mode & 0o170000) == 0o040000:
+                    return None  # the walk would count this root once and not walk it again: find did
+                continue
+            if st.st_nlink > 1 or (st.st_mode & 0o170000) == 0o040000:
+                seen.add(key)
+            usage.bytes += st.st_size
+            usage.files += 1
+        return usage if _add(output, device, usage, seen) else None
+
+    def close(self) -> None:
+        """Stop ``find`` if it still runs (the caller left before :meth:`result`)."""
+        if self._find is not None:
+            self._find.close()
+
+
+def _add(output: tuple[bytes, bytes], device: bytes, usage: DiskUsage, seen: set[tuple[bytes, bytes]]) -> bool:
+    """Add find's lines for one root to *usage*; False when they cannot stand in for the walk."""
+    plain, multi = output[0].split(), output[1].split()
+    if len(plain) % 2 or len(multi) % 4:
+        return False
+    try:
+        devices = plain[0::2]
+        if devices.count(device) == len(devices):
+            usage.bytes += sum(map(int, plain[1::2]))
+            usage.files += len(devices)
+        else:  # a file bind-mounted from another file system: not this store's bytes
+            for dev, size in zip(devices, plain[1::2]):
+                if dev == device:
+                    usage.bytes += int(size)
+                    usage.files += 1
+        for kind, dev, inode, size in zip(multi[0::4], multi[1::4], multi[2::4], multi[3::4]):
+            if dev != device:
+                continue  # a mount point: find did not go in, the walk skips it
+            key = (dev, inode)
+            if key in seen:
+                if kind == b"d":
+                    return False  # a directory met twice (a bind mount): the walk counts it once
+                continue  # a hard link counted already
+            seen.add(key)
+            usage.bytes += int(size)
+            usage.files += 1
+    except ValueError:
+        return False
+    return True
