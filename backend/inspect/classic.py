@@ -18,7 +18,6 @@ sentence in ``errors``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def read_tags(image_dir: Path, errors: list[str]) -> dict[str, list[str]]:
     """Image ID -> its ``repo:tag`` names, from ``repositories.json``."""
     path = image_dir / "repositories.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
         repos = data.get("Repositories") if isinstance(data, dict) else None
         if not isinstance(repos, dict):
             raise ValueError("no 'Repositories' object")

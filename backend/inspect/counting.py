@@ -28,6 +28,7 @@ leaves early.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ from backend.inspect.sizes import DiskUsage, disk_usage
 APART_FROM = 500  # subdirectories of a store's roots (layer directories): where a process of its own pays
 _PLAIN = "%D %s\\n"  # a file with one link: device, size
 _MULTI = "%y %D %i %s\\n"  # a directory or a file with several links: type, device, inode, size
-_READ = 1 << 16
+_PIPE = 1 << 20  # find's pipes enlarged to 1 MiB (Linux's limit for a user): fewer wake-ups of the threads that drain them
 
 
 def worth_apart(roots: Iterable[os.PathLike | str]) -> bool:
@@ -94,7 +95,11 @@ class _Find:
 
     def _drain(self, fd: int, into: list[bytes], close: bool = False) -> None:
         try:
-            while chunk := os.read(fd, _READ):
+            try:
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE)
+            except OSError:
+                pass  # the default 64 KiB: more wake-ups, same lines
+            while chunk := os.read(fd, _PIPE):
                 into.append(chunk)
                 self.tick(chunk.count(b"\n"))
         except OSError:
@@ -136,6 +141,7 @@ class CountApart:
         self._reported = 0
         self._lock = threading.Lock()
         self._find: _Find | None = None
+        self.made_by = ""  # after result(): "find", or "walk" where find could not stand in
         self._stats: list[os.stat_result] = []
         self._dirs: list[str] = []
         self._missing: list[str] = []
@@ -175,6 +181,7 @@ class CountApart:
             usage = self._sum()
         finally:
             self.close()
+        self.made_by = "find" if usage is not None else "walk"
         return usage if usage is not None else disk_usage(self.roots, self.progress)
 
     def _sum(self) -> DiskUsage | None:
@@ -218,7 +225,17 @@ def _add(output: tuple[bytes, bytes], device: bytes, usage: DiskUsage, seen: set
                 if dev == device:
                     usage.bytes += int(size)
                     usage.files += 1
-        for kind, dev, inode, size in zip(multi[0::4], multi[1::4], multi[2::4], multi[3::4]):
+        kinds, devices, inodes = multi[0::4], multi[1::4], multi[2::4]
+        if kinds.count(b"d") == len(kinds) and devices.count(device) == len(devices):
+            # directories only, all on this file system (the usual case): each must be new
+            known = len(seen)
+            seen.update(zip(devices, inodes))
+            if len(seen) != known + len(inodes):
+                return False  # a directory met twice (a bind mount, a root inside another): the walk counts it once
+            usage.bytes += sum(map(int, multi[3::4]))
+            usage.files += len(kinds)
+            return True
+        for kind, dev, inode, size in zip(kinds, devices, inodes, multi[3::4]):
             if dev != device:
                 continue  # a mount point: find did not go in, the walk skips it
             key = (dev, inode)

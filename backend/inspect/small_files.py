@@ -43,7 +43,7 @@ def read_bytes(path: str) -> bytes:
     return data if len(chunks) == 1 else b"".join(chunks)
 
 
-def parse_json(data: bytes) -> Any:
+def parse_json(data: bytes | str) -> Any:
     """``json.loads(data)``: the same value, or the same exception."""
     if orjson is not None:
         try:
