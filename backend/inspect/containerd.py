@@ -111,7 +111,9 @@ def _leaf_find(buf: bytes, base: int, keys: tuple[bytes, ...]) -> dict[bytes, tu
     if flags != LEAF or stop > end:
         return None
     found: dict[bytes, tuple[int, bytes]] = {}
-    for off, (eflags, pos, ksize, vsize) in zip(range(start, stop, ELEMENT_SIZE), LEAF_ELEMENT.iter_unpack(buf[start:stop])):
+    unpack = LEAF_ELEMENT.unpack_from  # per element: cheaper than iter_unpack over a slice for a few elements
+    for off in range(start, stop, ELEMENT_SIZE):
+        eflags, pos, ksize, vsize = unpack(buf, off)
         k0 = off + pos
         k1 = k0 + ksize
         if k1 + vsize > end:
@@ -182,17 +184,18 @@ def _reach(blobs_dir: str, sizes: dict[str, int], digest: str, cache: dict[str, 
         return reached
     if not isinstance(doc, dict):
         return reached
-    def digests(key: str) -> list[str]:
-        items = doc.get(key)
-        return [i["digest"] for i in items if isinstance(i, dict) and isinstance(i.get("digest"), str)] if isinstance(items, list) else []
-
     config = doc.get("config")
-    leaves = digests("layers") + ([config["digest"]] if isinstance(config, dict) and isinstance(config.get("digest"), str) else [])
-    for child in digests("manifests"):
+    leaves = _digests(doc, "layers") + ([config["digest"]] if isinstance(config, dict) and isinstance(config.get("digest"), str) else [])
+    for child in _digests(doc, "manifests"):
         if child in sizes:
             reached |= _reach(blobs_dir, sizes, child, cache, depth + 1)
-    reached.update(d for d in leaves if d in sizes)
+    reached.update(sizes.keys() & leaves)
     return reached
+
+
+def _digests(doc: dict, key: str) -> list[str]:
+    items = doc.get(key)
+    return [i["digest"] for i in items if isinstance(i, dict) and isinstance(i.get("digest"), str)] if isinstance(items, list) else []
 
 
 def inspect_containerd(
