@@ -1,10 +1,10 @@
 """A big store's byte count made by GNU ``find`` in a process of its own, beside the reading.
 
 An exact count ``lstat``s every entry under a store's roots: at 10,000 classic images that is
-80,000 entries in 30,000 directories, ~0.6 s of Python (its own work around each ``lstat`` costs as
-much as the system call) while ``find`` walks them in ~0.3 s of CPU; and it runs while this process
-reads the images. Threads do not overlap the two (under one GIL they took turns and were slower),
-a process does (figures: docs/performance.md).
+80,000 entries in 30,000 directories, 0.6-0.8 s of CPU in Python (its own work around each
+``lstat`` costs as much as the system call), ~0.45 s in ``find``, which moreover runs on the other
+core while this process reads the images. Threads do not overlap the two (under one GIL they took
+turns and were slower), a process does (figures: docs/performance.md).
 
 What ``find`` prints is summed here with :func:`backend.inspect.sizes.disk_usage`'s rules (``du
 -sb`` semantics): apparent sizes of every entry, directories included, each inode with more than
@@ -15,15 +15,16 @@ itself: since coreutils 9.2 it counts directories as 0 bytes (coreutils commit 1
 depend on the host's coreutils; ``find -printf`` prints ``st_size`` on every version.
 
 ``find`` prints two streams so that the common case is summed at C speed: one line per file with
-one link (``dev size`` on stdout), one line per directory or multiply linked file (``type dev
-inode size`` on a second pipe, ``-fprintf /dev/fd/N``; deduplicated here). Whenever the exact answer could differ
-from the walk's, the walk is made here instead, which gives the very figures and ``errors``
+one link (``dev size`` on stdout), one line per directory or multiply linked file (``type dev inode
+size`` on a second pipe, ``-fprintf /dev/fd/N``; deduplicated here). Wherever the exact answer could
+differ from the walk's, the walk is made here instead, which gives the very figures and ``errors``
 sentences it always did: ``find`` missing or failing (any unreadable directory or vanished file
 makes it exit non-zero), output not as expected, or a directory met twice (a bind mount inside a
 root, which the walk counts once). Only a store whose roots look big is counted apart (a process
 start costs more than counting a few hundred images); never one whose listings the reading reuses
-(the containerd store's blob sizes). Nothing is written; the process is killed if the caller
-leaves early.
+(the containerd store's blob sizes: handing them over from ``find`` was tried, and parsing 30,000
+names cost this process about what the walk does). Nothing is written; ``find`` is killed if the
+caller leaves early.
 """
 
 from __future__ import annotations

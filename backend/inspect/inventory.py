@@ -11,13 +11,13 @@ Slow on big stores (the byte count walks every file), so it reports progress thr
 and is meant to run off the GUI thread.
 
 Where the time goes (10,000 synthetic images in each store; CPU time, figures in
-docs/performance.md): the byte count's walk ~45% (one ``lstat`` per entry, 110,000 entries; the
-classic store's layer directories are most of them), the classic images ~20% (a config and a layer
-``size`` file read per image), the containerd images ~35% (``meta.db`` through the bbolt reader
-about 40% of it, then one manifest read per image). :func:`scan_disk` counts the bytes first so
-that the containerd blob sizes come from that walk instead of a second ``lstat`` of every blob.
-Counting on a thread beside the reading was tried and was slower (the GIL: both are short system
-calls between Python steps).
+docs/performance.md): the byte count of the classic roots (80,000 entries) is made by ``find`` in a
+process of its own (:mod:`backend.inspect.counting`) while this one counts the containerd root
+(~17% of its time; the walk hands the blob sizes to the reading), reads the classic images (~33%:
+a config and a layer ``size`` file per image) and the containerd images (~45%: ``meta.db``
+through the bbolt reader about half of it, then one manifest per image). Counting on a thread
+beside the reading was tried and was slower (the GIL: both are short system calls between Python
+steps).
 """
 
 from __future__ import annotations
