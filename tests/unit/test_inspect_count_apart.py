@@ -22,19 +22,11 @@ from backend.inspect.counting import CountApart, worth_apart
 from backend.inspect.inventory import measure, read_from_disk, scan_disk
 from backend.inspect.sizes import disk_usage
 from backend.stores import Store, store_roots
-from tests.synthetic_stores import make_classic, make_container, make_containerd
+from tests.synthetic_stores import make_classic
+from tests.unit.test_inspect_fast_paths import comparable, data_root  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root (CI runs as root)")
-
-
-@pytest.fixture
-def data_root(tmp_path):
-    root = tmp_path / "data"
-    make_classic(root, [f"ex/c{i}:v1" for i in range(40)], untagged=2)
-    make_containerd(root / "containerd" / "daemon", [f"ex/d{i}:v1" for i in range(40)])
-    make_container(root, "a" * 64, "box", "ex/c0:v1", "overlay2")
-    return root
 
 
 def classic_roots(data_root):
@@ -160,10 +152,6 @@ def test_leaving_early_stops_find(data_root):
     count = CountApart(classic_roots(data_root))
     count.close()
     assert count._find is not None and count._find.proc is not None and count._find.proc.poll() is not None
-
-
-def comparable(inventories):
-    return {s: {k: v for k, v in inv.as_dict().items() if k != "free_bytes"} for s, inv in inventories.items()}
 
 
 def test_scan_disk_with_the_count_apart_is_the_plain_scan(data_root, monkeypatch):
