@@ -14,16 +14,17 @@ itself: since coreutils 9.2 it counts directories as 0 bytes (coreutils commit 1
 --apparent counts only symlinks and regular"), 9.1 counts their ``st_size``, so the figure would
 depend on the host's coreutils; ``find -printf`` prints ``st_size`` on every version.
 
-``find`` prints two streams so that the common case is summed at C speed: one line per file with
-one link (``dev size`` on stdout), one line per directory or multiply linked file (``type dev inode
-size`` on a second pipe, ``-fprintf /dev/fd/N``; deduplicated here). Wherever the exact answer could
-differ from the walk's, the walk is made here instead, which gives the very figures and ``errors``
-sentences it always did: ``find`` missing or failing (any unreadable directory or vanished file
-makes it exit non-zero), output not as expected, or a directory met twice (a bind mount inside a
-root, which the walk counts once). Only a store whose roots look big is counted apart (a process
-start costs more than counting a few hundred images); never one whose listings the reading reuses
-(the containerd store's blob sizes: handing them over from ``find`` was tried, and parsing 30,000
-names cost this process about what the walk does). Nothing is written; ``find`` is killed if the
+``find`` prints on separate pipes so that the common case is summed at C speed: one line per
+file with one link (``dev size`` on stdout), one per directory or multiply linked file (``type dev
+inode size``, ``-fprintf /dev/fd/N``; deduplicated here), and, for the containerd store, one entry
+per blob (``name size``, one pipe per blob directory): the blob sizes the reading needs, the very
+listings the walk keeps with ``record_under``, so that the blobs are not stat'ed twice. Wherever the
+exact answer could differ from the walk's, the walk is made here instead, which gives the very
+figures and ``errors`` sentences it always did: ``find`` missing or failing (any unreadable
+directory or vanished file makes it exit non-zero), output not as expected, roots on two file
+systems, or a directory met twice (a root given twice or inside another, a bind mount inside a
+root: the walk counts it once). Only a store that looks big is counted apart (a process start
+costs more than counting a few hundred images). Nothing is written; ``find`` is killed if the
 caller leaves early.
 """
 
@@ -31,8 +32,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -40,16 +43,20 @@ from typing import Callable, Iterable, Sequence
 from backend.inspect.sizes import DiskUsage, disk_usage
 
 APART_FROM = 500  # subdirectories of a store's roots (layer directories): where a process of its own pays
+BLOB_DIR_BYTES = 32 * 1024  # a blob directory's own size when it holds ~500 blobs (ext4: ~80 bytes per entry)
 _PLAIN = "%D %s\\n"  # a file with one link: device, size
 _MULTI = "%y %D %i %s\\n"  # a directory or a file with several links: type, device, inode, size
+_LISTED = "%f\\0%s\\0"  # an entry of a directory whose listing the reading reuses: name, size
+_FS_ENCODING = sys.getfilesystemencoding()  # os.fsdecode's, applied to all of find's names at once
 _PIPE = 1 << 20  # find's pipes enlarged to 1 MiB (Linux's limit for a user): fewer wake-ups of the threads that drain them
 
 
-def worth_apart(roots: Iterable[os.PathLike | str]) -> bool:
+def worth_apart(roots: Iterable[os.PathLike | str], record_under: Iterable[str] = ()) -> bool:
     """Whether counting *roots* in a process of its own should pay off.
 
     A directory's link count is 2 + its subdirectories on ext4, xfs and overlayfs (one ``lstat``
-    per root); a file system that does not keep that count (btrfs: always 1) is assumed big.
+    per root); a file system that does not keep that count (btrfs: always 1) is assumed big. The
+    containerd store keeps its blobs as files in one directory: that directory's own size.
     """
     subdirs = 0
     for root in roots:
@@ -62,39 +69,55 @@ def worth_apart(roots: Iterable[os.PathLike | str]) -> bool:
         if st.st_nlink < 2:
             return True
         subdirs += st.st_nlink - 2
+    for where in record_under:
+        try:
+            if os.lstat(os.path.join(where, "sha256")).st_size >= BLOB_DIR_BYTES:
+                return True
+        except OSError:
+            continue
     return subdirs >= APART_FROM
 
 
 class _Find:
-    """One ``find`` over root directories of one file system, its two output streams drained by threads."""
+    """One ``find`` over root directories of one file system, its output streams drained by threads:
+    plain lines (stdout), multi lines, and one stream per directory in *listed*."""
 
-    def __init__(self, find: str, roots: list[str], tick: Callable[[int], None]) -> None:
-        self.chunks: tuple[list[bytes], list[bytes]] = ([], [])
+    def __init__(self, find: str, roots: list[str], listed: list[str], tick: Callable[[int], None]) -> None:
+        self.chunks: list[list[bytes]] = [[] for _ in range(2 + len(listed))]
         self.tick = tick
-        read_multi, write_multi = os.pipe()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.threads: list[threading.Thread] = []
+        pipes = [os.pipe() for _ in range(1 + len(listed))]
         starts = [r if r.startswith("/") else "./" + r for r in roots]  # never taken for an option
+        expression = ["(", "-type", "d", "-o", "-links", "+1", ")", "-fprintf", f"/dev/fd/{pipes[0][1]}", _MULTI,
+                      "-o", "-printf", _PLAIN]
+        if listed:  # "( -path D1/* -fprintf fd1 ... -o -path D2/* ... -o -true ) , ( the count )"
+            choices: list[str] = []
+            for where, (_, write_end) in zip(listed, pipes[1:]):
+                choices += ["-path", _glob_escape(where) + "/*", "!", "-path", _glob_escape(where) + "/*/*",
+                            "-fprintf", f"/dev/fd/{write_end}", _LISTED, "-o"]
+            expression = ["(", *choices, "-true", ")", ",", "(", *expression, ")"]
         try:
-            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [find, *starts, "-xdev", "-mindepth", "1", "(", "-type", "d", "-o", "-links", "+1", ")",
-                 "-fprintf", f"/dev/fd/{write_multi}", _MULTI, "-o", "-printf", _PLAIN],
+            self.proc = subprocess.Popen(
+                [find, *starts, "-xdev", "-mindepth", "1", *expression],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                pass_fds=(write_multi,), env={**os.environ, "LC_ALL": "C"},
+                pass_fds=[write_end for _, write_end in pipes], env={**os.environ, "LC_ALL": "C"},
             )
         except OSError:
-            self.proc = None
-            os.close(read_multi)
+            for read_end, _ in pipes:
+                os.close(read_end)
             return
         finally:
-            os.close(write_multi)
+            for _, write_end in pipes:
+                os.close(write_end)
         assert self.proc.stdout is not None
-        self.threads = [
-            threading.Thread(target=self._drain, args=(self.proc.stdout.fileno(), self.chunks[0]), daemon=True),
-            threading.Thread(target=self._drain, args=(read_multi, self.chunks[1], True), daemon=True),
-        ]
+        fds = [self.proc.stdout.fileno()] + [read_end for read_end, _ in pipes]
+        self.threads = [threading.Thread(target=self._drain, args=(fd, self.chunks[i], i > 0, i < 2), daemon=True)
+                        for i, fd in enumerate(fds)]
         for thread in self.threads:
             thread.start()
 
-    def _drain(self, fd: int, into: list[bytes], close: bool = False) -> None:
+    def _drain(self, fd: int, into: list[bytes], close: bool, lines: bool) -> None:
         try:
             try:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE)
@@ -102,22 +125,23 @@ class _Find:
                 pass  # the default 64 KiB: more wake-ups, same lines
             while chunk := os.read(fd, _PIPE):
                 into.append(chunk)
-                self.tick(chunk.count(b"\n"))
+                if lines:
+                    self.tick(chunk.count(b"\n"))
         except OSError:
             into.append(b"?")  # not a line of numbers: the parse fails, the walk is made instead
         finally:
             if close:
                 os.close(fd)
 
-    def output(self) -> tuple[bytes, bytes] | None:
-        """(plain lines, multi lines), or None when ``find`` did not finish cleanly."""
+    def output(self) -> list[bytes] | None:
+        """[plain lines, multi lines, each listed directory's entries], or None when ``find`` did not finish cleanly."""
         if self.proc is None:
             return None
         for thread in self.threads:
             thread.join()
         code = self.proc.wait()
         self.proc.stdout.close()  # type: ignore[union-attr]
-        return (b"".join(self.chunks[0]), b"".join(self.chunks[1])) if code == 0 else None
+        return [b"".join(chunks) for chunks in self.chunks] if code == 0 else None
 
     def close(self) -> None:
         if self.proc is None:
@@ -127,16 +151,39 @@ class _Find:
         self.output()
 
 
+def _to_list(record_under: list[str], device: int) -> list[tuple[str, bytes]]:
+    """The directories in *record_under* whose listings the walk would keep (see disk_usage), with their inodes."""
+    found = []
+    for where in record_under:
+        try:
+            with os.scandir(where) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        st = entry.stat(follow_symlinks=False)
+                        if st.st_dev == device:
+                            found.append((entry.path, b"%d" % st.st_ino))
+        except OSError:
+            continue  # the walk meets the same error, or find does and the walk is made
+    return found
+
+
+def _glob_escape(path: str) -> str:
+    """*path* as a ``find -path`` pattern that matches only itself."""
+    return re.sub(r"([*?[\\])", r"\\\1", path)
+
+
 class CountApart:
-    """``disk_usage(roots, progress)`` by ``find`` in a process of its own, started now.
+    """``disk_usage(roots, progress, record_under)`` by ``find`` in a process of its own, started now.
 
     :meth:`result` collects it (or makes the walk here, see the module docstring). *progress* is
     called from the threads that drain ``find``'s output, every 5,000 entries or so, like the
     walk's; :func:`backend.inspect.inventory.inspect_stores`'s progress may come from a thread.
     """
 
-    def __init__(self, roots: Sequence[os.PathLike | str], progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, roots: Sequence[os.PathLike | str], progress: Callable[[int], None] | None = None,
+                 record_under: Iterable[str] = ()) -> None:
         self.roots = [str(Path(r)) for r in roots]
+        self.record = [str(p) for p in record_under]
         self.progress = progress
         self._seen = 0
         self._reported = 0
@@ -146,6 +193,7 @@ class CountApart:
         self._stats: list[os.stat_result] = []
         self._dirs: list[str] = []
         self._missing: list[str] = []
+        self._listed: list[tuple[str, bytes]] = []  # (directory, its inode) whose listing is kept
         find = shutil.which("find")
         for root in self.roots:
             try:
@@ -161,7 +209,9 @@ class CountApart:
         devices = {st.st_dev for st in self._stats}
         if find and self._dirs and len(devices) == 1:  # roots on two file systems (rare): the walk
             self._device = devices.pop()
-            self._find = _Find(find, self._dirs, self._tick)
+            if all(r.startswith("/") for r in self._dirs):  # else -path would not match what find prints
+                self._listed = _to_list(self.record, self._device)
+            self._find = _Find(find, self._dirs, [d for d, _ in self._listed], self._tick)
 
     def _tick(self, lines: int) -> None:
         with self._lock:
@@ -183,7 +233,7 @@ class CountApart:
         finally:
             self.close()
         self.made_by = "find" if usage is not None else "walk"
-        return usage if usage is not None else disk_usage(self.roots, self.progress)
+        return usage if usage is not None else disk_usage(self.roots, self.progress, self.record)
 
     def _sum(self) -> DiskUsage | None:
         """disk_usage's count from find's lines; None where they cannot stand in for the walk."""
@@ -203,7 +253,19 @@ class CountApart:
                 seen.add(key)
             usage.bytes += st.st_size
             usage.files += 1
-        return usage if _add(output, device, usage, seen) else None
+        if not _add(output[:2], device, usage, seen):
+            return None
+        for (where, inode), entries in zip(self._listed, output[2:]):
+            if (device, inode) not in seen:
+                continue  # not walked (on another file system, say): the reading lists it itself, as after the walk
+            fields = entries.decode(_FS_ENCODING, "surrogateescape").split("\0")
+            if len(fields) % 2 != 1 or fields[-1]:
+                return None
+            try:
+                usage.listed[where] = dict(zip(fields[0:-1:2], map(int, fields[1:-1:2])))
+            except ValueError:
+                return None
+        return usage
 
     def close(self) -> None:
         """Stop ``find`` if it still runs (the caller left before :meth:`result`)."""

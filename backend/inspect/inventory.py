@@ -10,19 +10,19 @@ compare the disk reading of the live store with the engine's answer.
 Slow on big stores (the byte count walks every file), so it reports progress through a callback
 and is meant to run off the GUI thread.
 
-Where the time goes (10,000 synthetic images in each store; CPU time, figures in
-docs/performance.md): the byte count of the classic roots (80,000 entries) is made by ``find`` in a
-process of its own (:mod:`backend.inspect.counting`) while this one counts the containerd root
-(~17% of its time; the walk hands the blob sizes to the reading), reads the classic images (~33%:
-a config and a layer ``size`` file per image) and the containerd images (~45%: ``meta.db``
-through the bbolt reader about half of it, then one manifest per image). Counting on a thread
-beside the reading was tried and was slower (the GIL: both are short system calls between Python
-steps).
+Where the time goes (10,000 synthetic images in each store; figures in docs/performance.md): both
+stores' byte counts (110,000 entries) are made by ``find`` in processes of their own
+(:mod:`backend.inspect.counting`), the containerd one handing over the blob sizes, while this
+process reads the classic images (~40% of its time: a config and a layer ``size`` file per image)
+and then the containerd images (~50%: ``meta.db`` through the bbolt reader about half of it, then
+one manifest per image). Counting on a thread beside the reading was tried and was slower (the
+GIL: both are short system calls between Python steps).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -83,7 +83,7 @@ def read_from_disk(
     progress: Progress = _no_progress,
     image_sizes: bool = True,
     stores: tuple[Store, ...] = (Store.CLASSIC, Store.CONTAINERD),
-    listed: dict[str, dict[str, int]] | None = None,
+    listed: Mapping[str, dict[str, int]] | None = None,
 ) -> dict[Store, StoreInventory]:
     """Images and containers of *stores* from their files; bytes not measured (see :func:`measure`).
 
@@ -211,12 +211,13 @@ def inventory_from_lists(store: Store, roots: StoreRoots, images: list, containe
 
 
 class RootCounts:
-    """The bytes (``du -sb``) and free space of some stores' roots, a big store's counted in a
+    """The bytes (``du -sb``) and free space of some stores' roots, a big store's counted by a
     process of its own while this one reads the images (:mod:`backend.inspect.counting`).
 
-    Made, it has counted here what it counts here (the containerd store's walk keeps its blob
-    directories' listings, see :meth:`listings`) and started the others; :meth:`result` collects
-    them. A context manager: leaving it stops a count still running.
+    Made, it has started the counts made apart and made the others (:func:`disk_usage`). The
+    containerd store's count keeps its blob directories' listings for the reading
+    (:meth:`listings`, which waits for that count only when first read). :meth:`result` collects
+    them all. A context manager: leaving it stops a count still running.
     """
 
     def __init__(self, stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
@@ -233,8 +234,8 @@ class RootCounts:
                     progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
 
                 blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
-                if not blobs and worth_apart(roots[store].roots):
-                    self.apart[store] = CountApart(roots[store].roots, tick)
+                if worth_apart(roots[store].roots, blobs):
+                    self.apart[store] = CountApart(roots[store].roots, tick, blobs)
                 else:
                     here.append((store, blobs, tick))
             for store, blobs, tick in here:
@@ -245,15 +246,19 @@ class RootCounts:
             self.close()
             raise
 
-    def listings(self) -> dict[str, dict[str, int]]:
-        """The directory listings the counts made here kept, for :func:`read_from_disk`."""
-        return {path: sizes for usage in self.counted.values() for path, sizes in usage.listed.items()}
+    def listings(self) -> Mapping[str, dict[str, int]]:
+        """The directory listings the counts kept, for :func:`read_from_disk` (waited for when first read)."""
+        return _Listings(self)
+
+    def usage(self, store: Store) -> DiskUsage:
+        """One store's count (waits for it if it is made apart)."""
+        if store not in self.counted:
+            self.counted[store] = self.apart[store].result()
+        return self.counted[store]
 
     def result(self) -> dict[Store, tuple[DiskUsage, int | None]]:
         """Each store's count and free space (waits for the counts made apart)."""
-        for store, count in self.apart.items():
-            self.counted[store] = count.result()
-        return {store: (self.counted[store], self.free[store]) for store in self.stores}
+        return {store: (self.usage(store), self.free[store]) for store in self.stores}
 
     def close(self) -> None:
         for count in self.apart.values():
@@ -264,6 +269,29 @@ class RootCounts:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Listings(Mapping[str, dict[str, int]]):
+    """:meth:`RootCounts.listings`: only the containerd store's count keeps any, so only it is waited for."""
+
+    def __init__(self, counts: RootCounts) -> None:
+        self._counts = counts
+        self._found: dict[str, dict[str, int]] | None = None
+
+    def _all(self) -> dict[str, dict[str, int]]:
+        if self._found is None:
+            kept = [self._counts.usage(s).listed for s in self._counts.stores if s is Store.CONTAINERD]
+            self._found = {path: sizes for listed in kept for path, sizes in listed.items()}
+        return self._found
+
+    def __getitem__(self, path: str) -> dict[str, int]:
+        return self._all()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def measure_roots(

@@ -3,7 +3,8 @@
 :class:`backend.inspect.counting.CountApart` is compared with :func:`backend.inspect.sizes.disk_usage`
 on the same files: a synthetic store, hard links within and across roots, a missing root, a file
 root, mount points inside a root (a real tmpfs and a real bind mount: needs root, which CI is), a
-really unreadable directory, no ``find`` on PATH; and the scan that uses
+really unreadable directory, no ``find`` on PATH; the containerd store's blob listings handed to the
+reading; and the scan that uses
 it (:func:`scan_disk`) with the plain reading and count.
 """
 
@@ -19,7 +20,8 @@ import pytest
 
 from backend.inspect import counting
 from backend.inspect.counting import CountApart, worth_apart
-from backend.inspect.inventory import measure, read_from_disk, scan_disk
+from backend.inspect.containerd import BLOBS
+from backend.inspect.inventory import RootCounts, apply_usage, measure, read_from_disk, scan_disk
 from backend.inspect.sizes import disk_usage
 from backend.stores import Store, store_roots
 from tests.synthetic_stores import make_classic
@@ -33,9 +35,9 @@ def classic_roots(data_root):
     return [data_root / "image" / "overlay2", data_root / "overlay2"]
 
 
-def apart(roots, progress=None, made_by="find"):
+def apart(roots, progress=None, made_by="find", record_under=()):
     """CountApart's result, checked to come from *made_by* (else a test would compare the walk with itself)."""
-    count = CountApart(roots, progress)
+    count = CountApart(roots, progress, record_under)
     got = count.result()
     assert count.made_by == made_by
     return got
@@ -69,6 +71,45 @@ def test_a_root_given_twice_or_inside_another_is_counted_once(data_root):
         assert apart([*roots, *more], made_by="walk") == disk_usage([*roots, *more])  # find cannot stand in
 
 
+def containerd_store(data_root):
+    root = data_root / "containerd" / "daemon"
+    return [root], [str(root / BLOBS)]
+
+
+def test_blob_listings_are_the_walks(data_root):
+    """The containerd store's count hands over its blob directories' listings: the same as the walk's."""
+    roots, record = containerd_store(data_root)
+    blobs = Path(record[0])
+    (blobs / "sha512").mkdir()
+    (blobs / "sha512" / ("e" * 128)).write_bytes(b"x" * 77)
+    (blobs / "empty").mkdir()  # listed, empty, by both
+    (blobs / "sha256" / "stray-dir").mkdir()  # an entry of the listing; its contents are not
+    (blobs / "sha256" / "stray-dir" / "deeper").write_bytes(b"d" * 5)
+    first = next((blobs / "sha256").iterdir())
+    os.link(first, blobs / "sha512" / ("f" * 128))  # a hard link: in both listings, counted once
+    got = apart(roots, record_under=record)
+    walked = disk_usage(roots, record_under=record)
+    assert got == walked
+    assert set(got.listed) == {str(blobs / "sha256"), str(blobs / "sha512"), str(blobs / "empty")}
+    assert got.listed[str(blobs / "empty")] == {} and got.listed[str(blobs / "sha512")]["e" * 128] == 77
+
+
+def test_the_reading_gets_the_same_images_from_either_listing(data_root, monkeypatch):
+    roots = store_roots(data_root)
+    plain = read_from_disk(roots, data_root)
+    measure(plain, roots)
+    monkeypatch.setattr(counting, "BLOB_DIR_BYTES", 0)  # this small store counted apart, as a big one is
+    monkeypatch.setattr(counting, "APART_FROM", 0)
+    with RootCounts(tuple(Store), roots) as counts:
+        assert set(counts.apart) == set(Store)
+        scanned = read_from_disk(roots, data_root, listed=counts.listings())
+        for store, (usage, free) in counts.result().items():
+            apply_usage(scanned[store], usage, free)
+        assert all(count.made_by == "find" for count in counts.apart.values())
+    assert comparable(scanned) == comparable(plain)
+    assert all(image.size for image in scanned[Store.CONTAINERD].images)
+
+
 def mount(*args: str) -> None:
     subprocess.run(["mount", *args], check=True)
 
@@ -88,6 +129,21 @@ def test_a_mount_point_inside_a_root_is_not_crossed(data_root):
         assert got.bytes == before.bytes and got.files == before.files  # the mount point entry is skipped too
     finally:
         subprocess.run(["umount", str(merged)], check=True)
+
+
+@needs_root
+def test_a_blob_directory_on_another_file_system_is_not_listed(data_root):
+    """Neither walk nor find goes in; the reading then lists it itself (test_inspect_fast_paths)."""
+    roots, record = containerd_store(data_root)
+    other = Path(record[0]) / "sha512"
+    other.mkdir()
+    mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", str(other))
+    try:
+        (other / ("e" * 128)).write_bytes(b"x" * 77)
+        got = apart(roots, record_under=record)
+        assert got == disk_usage(roots, record_under=record) and str(other) not in got.listed
+    finally:
+        subprocess.run(["umount", str(other)], check=True)
 
 
 @needs_root
