@@ -26,7 +26,7 @@ growth factor from one size to the next (linear growth: about 10x for 10x the im
 10,000 images under 1 s. Each size is scanned ``--repeat`` times; the median is the figure, the
 lowest and highest beside it (the machine may be shared). The scans run with Python's cyclic
 collector off, as in storeswitch itself (the CLI and the GUI's worker threads), and the
-machine's load average is printed with them. From 1,000 images up the classic store's bytes are
+machine's load average is printed with them. From 1,000 images up the stores' bytes are
 counted by ``find`` beside the reading (backend/inspect/counting.py): the figure is wall time, and
 the CPU time of this process and of ``find`` is printed beside it. Where the time goes:
 docs/performance.md.
