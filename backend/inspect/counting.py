@@ -43,7 +43,7 @@ from typing import Callable, Iterable, Sequence
 from backend.inspect.sizes import DiskUsage, disk_usage
 
 APART_FROM = 500  # subdirectories of a store's roots (layer directories): where a process of its own pays
-BLOB_DIR_BYTES = 32 * 1024  # a blob directory's own size when it holds ~500 blobs (ext4: ~80 bytes per entry)
+BLOB_DIR_BYTES = 64 * 1024  # a blob directory's own size when it holds ~500 blobs (ext4: ~120 bytes per entry here)
 _PLAIN = "%D %s\\n"  # a file with one link: device, size
 _MULTI = "%y %D %i %s\\n"  # a directory or a file with several links: type, device, inode, size
 _LISTED = "%f\\0%s\\0"  # an entry of a directory whose listing the reading reuses: name, size
