@@ -176,17 +176,23 @@ def test_an_unreadable_directory_gives_the_walks_errors(tmp_path):
     util-linux): the Permission denied an ordinary user meets, for real."""
     make_classic(tmp_path, [f"ex/u{i}:v1" for i in range(5)])
     locked = next((tmp_path / "overlay2").iterdir())
-    os.chmod(locked, 0)
     unprivileged = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    (locked / "inner").mkdir()
+
+    def compare(*roots):
+        out = subprocess.run([*unprivileged, sys.executable, "-c", COMPARE, *map(str, roots)], capture_output=True,
+                             text=True, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        return json.loads(out.stdout)
+
     try:
-        out = subprocess.run([*unprivileged, sys.executable, "-c", COMPARE, str(tmp_path / "image" / "overlay2"),
-                              str(tmp_path / "overlay2")],
-                             capture_output=True, text=True, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        os.chmod(locked, 0)
+        made_by, got, walked = compare(tmp_path / "image" / "overlay2", tmp_path / "overlay2")
+        root_made_by, root_got, root_walked = compare(locked / "inner")  # a root that cannot even be lstat'ed
     finally:
         os.chmod(locked, 0o755)
-    made_by, got, walked = json.loads(out.stdout)
     assert made_by == "walk" and got == walked
     assert len(got["errors"]) == 1 and str(locked) in got["errors"][0] and "Permission denied" in got["errors"][0]
+    assert root_made_by == "walk" and root_got == root_walked and root_got["errors"]
 
 
 def test_no_find_on_path_means_the_walk(data_root, tmp_path, monkeypatch):
