@@ -24,7 +24,12 @@ store (``backend.inspect.inventory.scan_disk``, what ``diagnose`` and the GUI's 
 run for the hidden store: both stores read from disk and their bytes measured), printed with the
 growth factor from one size to the next (linear growth: about 10x for 10x the images). Target:
 10,000 images under 1 s. Each size is scanned ``--repeat`` times; the median is the figure, the
-lowest and highest beside it (the machine may be shared). Where the time goes: docs/performance.md.
+lowest and highest beside it (the machine may be shared). The scans run with Python's cyclic
+collector off, as in storeswitch itself (the CLI and the GUI's worker threads), and the
+machine's load average is printed with them. From 1,000 images up the stores' bytes are
+counted by ``find`` beside the reading (backend/inspect/counting.py): the figure is wall time, and
+the CPU time of this process and of ``find`` is printed beside it. Where the time goes:
+docs/performance.md.
 
     sudo .venv/bin/python benchmarks/diagnose_vs_manual.py [--rounds 7] [--engine-sizes 0,50,300] [--skip-engine]
 """
@@ -32,7 +37,9 @@ lowest and highest beside it (the machine may be shared). Where the time goes: d
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -191,17 +198,38 @@ def build_synthetic(data_root: Path, n: int) -> None:
 SCAN_TARGET_S = 1.0  # for 10,000 images in each store
 
 
-def inspect_once(data_root: Path) -> tuple[float, int]:
-    """(seconds, images found) for one scan of both stores under *data_root*."""
+def cpu_times() -> tuple[float, float]:
+    """(CPU seconds of this process, of its waited-for children: find)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def inspect_once(data_root: Path) -> tuple[float, int, float, float]:
+    """(seconds, images found, CPU seconds here, CPU seconds of find) for one scan of both stores under *data_root*.
+
+    With Python's cyclic collector off during the scan, as storeswitch runs it: the CLI turns it
+    off while a command runs (backend/cli.py), the GUI collects on its own thread only
+    (gui/collector.py). Left on, it adds 60-120 ms of collections at 10,000 images.
+    """
     roots = store_roots(data_root)
-    start = time.perf_counter()
-    inv = scan_disk(roots, data_root)
-    return time.perf_counter() - start, sum(i.image_count for i in inv.values())
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        own, children = cpu_times()
+        start = time.perf_counter()
+        inv = scan_disk(roots, data_root)
+        took = time.perf_counter() - start
+        own_after, children_after = cpu_times()
+        return took, sum(i.image_count for i in inv.values()), own_after - own, children_after - children
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def part_synthetic(sizes: list[int], repeat: int) -> None:
     print("part 2: inspection of synthetic stores (both stores from disk, with their bytes; N images in each)")
-    print(f"  {'images':>7} {'scan, median (lowest-highest)':>32} {'us/image':>9} {'growth':>7}")
+    print(f"  load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    print(f"  {'images':>7} {'scan, median (lowest-highest)':>32} {'us/image':>9} {'growth':>7} {'CPU here + find':>16}")
     previous = None
     for n in sizes:
         base = Path(tempfile.mkdtemp(prefix="ssb-syn-"))
@@ -209,17 +237,21 @@ def part_synthetic(sizes: list[int], repeat: int) -> None:
             build_synthetic(base, n)
             inspect_once(base)  # the first scan reads the files into the page cache, as a second diagnose finds them
             runs = [inspect_once(base) for _ in range(repeat)]
-            assert all(found == 2 * n for _, found in runs), runs
-            times = [t for t, _ in runs]
+            assert all(found == 2 * n for _, found, _, _ in runs), runs
+            times = [t for t, _, _, _ in runs]
             total = statistics.median(times)
+            own = statistics.median(r[2] for r in runs) * 1000
+            find = statistics.median(r[3] for r in runs) * 1000
             growth = f"{total / previous[1]:.1f}x" if previous else "-"
             factor = f" (for {n // previous[0]}x)" if previous else ""
             target = f"   target < {SCAN_TARGET_S:.0f} s: {'met' if total < SCAN_TARGET_S else 'NOT met'}" if n == 10000 else ""
             figure = f"{total * 1000:.1f} ms ({min(times) * 1000:.0f}-{max(times) * 1000:.0f})"
-            print(f"  {n:>7} {figure:>32} {total / (2 * n) * 1e6:>9.1f} {growth:>7}{factor}{target}")
+            cpu = f"{own:.0f} + {find:.0f} ms"
+            print(f"  {n:>7} {figure:>32} {total / (2 * n) * 1e6:>9.1f} {growth:>7} {cpu:>16}{factor}{target}")
             previous = (n, total)
         finally:
             shutil.rmtree(base, ignore_errors=True)
+    print(f"  load average {os.getloadavg()[0]:.2f}")
 
 
 def main() -> int:

@@ -18,12 +18,11 @@ sentence in ``errors``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
 from backend.inspect.model import ImageRecord, StoreInventory, is_tag
-from backend.inspect.small_files import read_bytes
+from backend.inspect.small_files import parse_json, read_bytes
 from backend.stores import Store
 
 
@@ -41,7 +40,7 @@ def read_tags(image_dir: Path, errors: list[str]) -> dict[str, list[str]]:
     """Image ID -> its ``repo:tag`` names, from ``repositories.json``."""
     path = image_dir / "repositories.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
         repos = data.get("Repositories") if isinstance(data, dict) else None
         if not isinstance(repos, dict):
             raise ValueError("no 'Repositories' object")
@@ -89,7 +88,7 @@ class _LayerSizes:
 
 def image_size(config_path: Path | str, layers: _LayerSizes, errors: list[str]) -> int | None:
     try:
-        config = json.loads(read_bytes(str(config_path)))
+        config = parse_json(read_bytes(str(config_path)))
         diff_ids = config["rootfs"]["diff_ids"] or []
         if not isinstance(diff_ids, list):
             raise TypeError("diff_ids is not a list")

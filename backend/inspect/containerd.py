@@ -19,14 +19,16 @@ is the sum of the local blobs it reaches (index -> manifests -> config and layer
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
-from backend.inspect.bbolt import Bucket, BboltError, BboltReader, decode_varint, read_consistent
+from backend.inspect.bbolt import (
+    BUCKET_HEADER, BUCKET_LEAF_FLAG, ELEMENT_SIZE, LEAF, LEAF_ELEMENT, MAX_DEPTH, PAGE_HEADER,
+    Bucket, BboltError, BboltReader, decode_varint, read_consistent,
+)
 from backend.inspect.model import DANGLING_PREFIX, ImageRecord, StoreInventory, familiar_name, is_tag
-from backend.inspect.small_files import read_bytes
+from backend.inspect.small_files import parse_json, read_bytes
 from backend.stores import Store
 
 NAMESPACE = "moby"
@@ -44,11 +46,14 @@ def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[
     for name, value in images.items():
         if not isinstance(value, Bucket):
             continue
-        target = value.bucket("target")
+        fields = _inline_target(reader, value)
+        if fields is _GENERAL:
+            target = value.bucket("target")
+            fields = target.get_many(*TARGET_KEYS) if target is not None else None
         digest = media = ""
         size = None
-        if target is not None:
-            digest_raw, media_raw, raw = target.get_many(b"digest", b"mediatype", b"size")
+        if fields is not None:
+            digest_raw, media_raw, raw = fields
             digest = (digest_raw or b"").decode("utf-8", "replace")
             media = (media_raw or b"").decode("utf-8", "replace")
             try:
@@ -56,6 +61,68 @@ def read_image_targets(reader: BboltReader, namespace: str = NAMESPACE) -> list[
             except ValueError:
                 size = None
         found.append((name.decode("utf-8", "replace"), digest, media, size))
+    return found
+
+
+TARGET_KEYS = (b"digest", b"mediatype", b"size")
+_GENERAL: Any = object()  # _inline_target's "take the general path"
+
+
+def _inline_target(reader: BboltReader, image: Bucket) -> Any:
+    """``image.bucket("target").get_many(*TARGET_KEYS)`` (None: no target bucket) for the usual
+    image: its bucket one leaf page (bbolt never inlines a bucket that holds a bucket), its target
+    bucket inline; one pass over each page.
+
+    The general path builds two :class:`Bucket` objects and three generators per image (a third of
+    a 10,000-image scan's reading). This returns :data:`_GENERAL` at anything else, and at every
+    check the general path makes that fails (sizes, page flags, elements pointing out of their
+    page, nesting depth), checked in the same order up to the same element; the general path then
+    gives the very result or the very error it always did.
+    """
+    if image.root_pgid == 0 or image.depth > MAX_DEPTH:
+        return _GENERAL
+    page = reader._page(image.root_pgid)  # what the general path reads first; its errors are that path's
+    if page.flags != LEAF:
+        return _GENERAL
+    hit = _leaf_find(page.buf, page.base, (b"target",))
+    if hit is None:
+        return _GENERAL
+    flags, value = hit.get(b"target", (0, None))
+    if value is None or not flags & BUCKET_LEAF_FLAG:
+        return None  # no target bucket: bucket() gives None
+    if len(value) < BUCKET_HEADER.size + PAGE_HEADER.size or image.depth + 1 > MAX_DEPTH:
+        return _GENERAL
+    if BUCKET_HEADER.unpack_from(value, 0)[0] != 0:
+        return _GENERAL  # a target bucket with pages of its own
+    got = _leaf_find(value, BUCKET_HEADER.size, TARGET_KEYS)
+    if got is None:
+        return _GENERAL
+    reader.stats.inline_buckets += 1
+    return [None if k not in got or got[k][0] & BUCKET_LEAF_FLAG else got[k][1] for k in TARGET_KEYS]
+
+
+def _leaf_find(buf: bytes, base: int, keys: tuple[bytes, ...]) -> dict[bytes, tuple[int, bytes]] | None:
+    """The first element of each of *keys* in the leaf page at *base* of *buf*, scanning in order
+    until all are found; None if the page or an element scanned fails a check of the reader's."""
+    end = len(buf)
+    _, flags, count, _ = PAGE_HEADER.unpack_from(buf, base)
+    start = base + PAGE_HEADER.size
+    stop = start + count * ELEMENT_SIZE
+    if flags != LEAF or stop > end:
+        return None
+    found: dict[bytes, tuple[int, bytes]] = {}
+    unpack = LEAF_ELEMENT.unpack_from  # per element: cheaper than iter_unpack over a slice for a few elements
+    for off in range(start, stop, ELEMENT_SIZE):
+        eflags, pos, ksize, vsize = unpack(buf, off)
+        k0 = off + pos
+        k1 = k0 + ksize
+        if k1 + vsize > end:
+            return None
+        key = buf[k0:k1]
+        if key in keys and key not in found:
+            found[key] = (eflags, buf[k1 : k1 + vsize])
+            if len(found) == len(keys):
+                break
     return found
 
 
@@ -112,22 +179,23 @@ def _reach(blobs_dir: str, sizes: dict[str, int], digest: str, cache: dict[str, 
     if depth > MAX_DESCENT:
         return reached
     try:
-        doc = json.loads(_read_blob(blobs_dir, digest))
+        doc = parse_json(_read_blob(blobs_dir, digest))
     except (OSError, ValueError):
         return reached
     if not isinstance(doc, dict):
         return reached
-    def digests(key: str) -> list[str]:
-        items = doc.get(key)
-        return [i["digest"] for i in items if isinstance(i, dict) and isinstance(i.get("digest"), str)] if isinstance(items, list) else []
-
     config = doc.get("config")
-    leaves = digests("layers") + ([config["digest"]] if isinstance(config, dict) and isinstance(config.get("digest"), str) else [])
-    for child in digests("manifests"):
+    leaves = _digests(doc, "layers") + ([config["digest"]] if isinstance(config, dict) and isinstance(config.get("digest"), str) else [])
+    for child in _digests(doc, "manifests"):
         if child in sizes:
             reached |= _reach(blobs_dir, sizes, child, cache, depth + 1)
-    reached.update(d for d in leaves if d in sizes)
+    reached.update(sizes.keys() & leaves)
     return reached
+
+
+def _digests(doc: dict, key: str) -> list[str]:
+    items = doc.get(key)
+    return [i["digest"] for i in items if isinstance(i, dict) and isinstance(i.get("digest"), str)] if isinstance(items, list) else []
 
 
 def inspect_containerd(

@@ -10,19 +10,19 @@ compare the disk reading of the live store with the engine's answer.
 Slow on big stores (the byte count walks every file), so it reports progress through a callback
 and is meant to run off the GUI thread.
 
-Where the time goes (10,000 synthetic images in each store; CPU time, figures in
-docs/performance.md): the byte count's walk ~45% (one ``lstat`` per entry, 110,000 entries; the
-classic store's layer directories are most of them), the classic images ~20% (a config and a layer
-``size`` file read per image), the containerd images ~35% (``meta.db`` through the bbolt reader
-about 40% of it, then one manifest read per image). :func:`scan_disk` counts the bytes first so
-that the containerd blob sizes come from that walk instead of a second ``lstat`` of every blob.
-Counting on a thread beside the reading was tried and was slower (the GIL: both are short system
-calls between Python steps).
+Where the time goes (10,000 synthetic images in each store; figures in docs/performance.md): both
+stores' byte counts (110,000 entries) are made by ``find`` in processes of their own
+(:mod:`backend.inspect.counting`), the containerd one handing over the blob sizes, while this
+process reads the classic images (~40% of its time: a config and a layer ``size`` file per image)
+and then the containerd images (~50%: ``meta.db`` through the bbolt reader about half of it, then
+one manifest per image). Counting on a thread beside the reading was tried and was slower (the
+GIL: both are short system calls between Python steps).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -31,6 +31,7 @@ from backend.errors import EngineError
 from backend.inspect.classic import inspect_classic
 from backend.inspect.containerd import BLOBS, inspect_containerd
 from backend.inspect.containers import read_containers
+from backend.inspect.counting import CountApart, worth_apart
 from backend.inspect.model import ContainerRecord, ImageRecord, StoreInventory
 from backend.inspect.sizes import DiskUsage, disk_usage, free_space
 from backend.stores import Store, StoreRoots, live_store
@@ -82,7 +83,7 @@ def read_from_disk(
     progress: Progress = _no_progress,
     image_sizes: bool = True,
     stores: tuple[Store, ...] = (Store.CLASSIC, Store.CONTAINERD),
-    listed: dict[str, dict[str, int]] | None = None,
+    listed: Mapping[str, dict[str, int]] | None = None,
 ) -> dict[Store, StoreInventory]:
     """Images and containers of *stores* from their files; bytes not measured (see :func:`measure`).
 
@@ -135,8 +136,9 @@ def scan_disk(
 ) -> dict[Store, StoreInventory]:
     """:func:`read_from_disk` and :func:`measure` in one: the bytes first, whose walk hands the
     containerd store's blob sizes to the reading (the same files, not stat'ed twice)."""
-    usages = measure_roots(stores, roots, progress)
-    inventories = read_from_disk(roots, data_root, progress, stores=stores, listed=listings(usages))
+    with RootCounts(stores, roots, progress) as counts:
+        inventories = read_from_disk(roots, data_root, progress, stores=stores, listed=counts.listings())
+        usages = counts.result()
     for store, inv in inventories.items():
         apply_usage(inv, *usages[store])
     return inventories
@@ -208,22 +210,97 @@ def inventory_from_lists(store: Store, roots: StoreRoots, images: list, containe
     return inv
 
 
+class RootCounts:
+    """The bytes (``du -sb``) and free space of some stores' roots, a big store's counted by a
+    process of its own while this one reads the images (:mod:`backend.inspect.counting`).
+
+    Made, it has started the counts made apart and made the others (:func:`disk_usage`). The
+    containerd store's count keeps its blob directories' listings for the reading
+    (:meth:`listings`, which waits for that count only when first read). :meth:`result` collects
+    them all. A context manager: leaving it stops a count still running.
+    """
+
+    def __init__(self, stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress) -> None:
+        self.stores = tuple(stores)
+        self.counted: dict[Store, DiskUsage] = {}
+        self.apart: dict[Store, CountApart] = {}
+        self.free: dict[Store, int | None] = {}
+        here: list[tuple[Store, tuple[str, ...], Callable[[int], None]]] = []
+        try:
+            for store in self.stores:  # the counts apart first, so that they run while this one counts
+                progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
+
+                def tick(files: int, store: Store = store) -> None:
+                    progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
+
+                blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
+                if worth_apart(roots[store].roots, blobs):
+                    self.apart[store] = CountApart(roots[store].roots, tick, blobs)
+                else:
+                    here.append((store, blobs, tick))
+            for store, blobs, tick in here:
+                self.counted[store] = disk_usage(roots[store].roots, tick, record_under=blobs)
+            for store in self.stores:
+                self.free[store] = free_space(roots[store].roots)[0]
+        except BaseException:
+            self.close()
+            raise
+
+    def listings(self) -> Mapping[str, dict[str, int]]:
+        """The directory listings the counts kept, for :func:`read_from_disk` (waited for when first read)."""
+        return _Listings(self)
+
+    def usage(self, store: Store) -> DiskUsage:
+        """One store's count (waits for it if it is made apart)."""
+        if store not in self.counted:
+            self.counted[store] = self.apart[store].result()
+        return self.counted[store]
+
+    def result(self) -> dict[Store, tuple[DiskUsage, int | None]]:
+        """Each store's count and free space (waits for the counts made apart)."""
+        return {store: (self.usage(store), self.free[store]) for store in self.stores}
+
+    def close(self) -> None:
+        for count in self.apart.values():
+            count.close()
+
+    def __enter__(self) -> RootCounts:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Listings(Mapping[str, dict[str, int]]):
+    """:meth:`RootCounts.listings`: only the containerd store's count keeps any, so only it is waited for."""
+
+    def __init__(self, counts: RootCounts) -> None:
+        self._counts = counts
+        self._found: dict[str, dict[str, int]] | None = None
+
+    def _all(self) -> dict[str, dict[str, int]]:
+        if self._found is None:
+            kept = [self._counts.usage(s).listed for s in self._counts.stores if s is Store.CONTAINERD]
+            self._found = {path: sizes for listed in kept for path, sizes in listed.items()}
+        return self._found
+
+    def __getitem__(self, path: str) -> dict[str, int]:
+        return self._all()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def measure_roots(
     stores: Iterable[Store], roots: dict[Store, StoreRoots], progress: Progress = _no_progress
 ) -> dict[Store, tuple[DiskUsage, int | None]]:
     """The bytes (``du -sb``) and free space of each store's roots; the containerd store's walk
     keeps its blob directories' listings (see :func:`listings`)."""
-    found: dict[Store, tuple[DiskUsage, int | None]] = {}
-    for store in stores:
-        progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk…")
-
-        def tick(files: int, store: Store = store) -> None:
-            progress(f"bytes-{store.value}", f"Measuring the {store.title} on disk… {files:,} files")
-
-        blobs = (str(Path(roots[store].roots[0]) / BLOBS),) if store is Store.CONTAINERD else ()
-        usage = disk_usage(roots[store].roots, tick, record_under=blobs)
-        found[store] = usage, free_space(roots[store].roots)[0]
-    return found
+    with RootCounts(stores, roots, progress) as counts:
+        return counts.result()
 
 
 def listings(usages: dict[Store, tuple[DiskUsage, int | None]]) -> dict[str, dict[str, int]]:
@@ -300,17 +377,17 @@ def inspect_stores(
         # The engine takes tens of milliseconds to list a store (the containerd store computes
         # sizes); the byte counts and the disk reading of the other store go on meanwhile.
         listed = pool.submit(_list_live, target, live, roots, info, progress, listing) if live else None
-        usages = measure_roots(tuple(Store), roots, progress) if sizes else {}
-        known = listings(usages)
-        inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live), listed=known)
-        if listed is not None:
-            inv, note = listed.result()
-            if inv is None:
-                inv = read_from_disk(roots, data_root, progress, stores=(live,), listed=known)[live]
-                inv.notes.append(note)
-            inventories[live] = inv
-        for store, (usage, free) in usages.items():
-            apply_usage(inventories[store], usage, free)
+        with RootCounts(tuple(Store) if sizes else (), roots, progress) as counts:
+            known = counts.listings()
+            inventories = read_from_disk(roots, data_root, progress, stores=tuple(s for s in Store if s is not live), listed=known)
+            if listed is not None:
+                inv, note = listed.result()
+                if inv is None:
+                    inv = read_from_disk(roots, data_root, progress, stores=(live,), listed=known)[live]
+                    inv.notes.append(note)
+                inventories[live] = inv
+            for store, (usage, free) in counts.result().items():
+                apply_usage(inventories[store], usage, free)
     inventories = {s: inventories[s] for s in Store}
     progress("done", "Stores inspected.")
     return inventories

@@ -8,7 +8,9 @@ would count them twice. Written with ``os.scandir`` (the cached ``d_type`` spare
 every directory test); ``shutil.disk_usage`` gives the free space.
 
 A directory that cannot be read is reported in ``errors`` and the walk goes on: the figure is
-then a lower bound, and says so.
+then a lower bound, and says so. A big store's count is made by ``find`` beside the reading
+instead (:mod:`backend.inspect.counting`), summed with these same rules, and by this walk wherever
+``find``'s answer could differ from it.
 """
 
 from __future__ import annotations

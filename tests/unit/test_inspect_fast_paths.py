@@ -1,7 +1,8 @@
 """The scan's fast paths give the same answers as the plain ones (issue 16: faster, still exact).
 
 Each fast path is compared with the way it replaced, on the same files: one pass over an inline
-bucket (``get_many``) with one lookup per key, also on damaged files; the blob sizes taken from the
+bucket (``get_many``) with one lookup per key, also on damaged files; an image's inline target
+read in one pass per page with the general bucket path; the blob sizes taken from the
 byte count's walk with a listing of their own; ``scan_disk`` with ``read_from_disk`` + ``measure``;
 the four-call file read with ``Path.read_bytes``.
 """
@@ -13,6 +14,7 @@ import random
 
 import pytest
 
+from backend.inspect import containerd
 from backend.inspect.bbolt import BboltError, BboltReader
 from backend.inspect.classic import inspect_classic
 from backend.inspect.containerd import BLOBS, blob_sizes
@@ -153,3 +155,49 @@ def test_a_layer_id_with_a_slash_reads_the_file_pathlib_would(tmp_path):
     inv = inspect_classic(root / "image" / "overlay2")
     assert inv.images[0].size is None
     assert any(e.startswith("/nowhere/x/size: cannot be read") for e in inv.errors)
+
+
+def image_targets(path, fast: bool, monkeypatch):
+    """read_image_targets with the inline fast path, or with the general one only."""
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(containerd, "_inline_target", lambda reader, image: containerd._GENERAL)
+        try:
+            with BboltReader(path) as reader:
+                return containerd.read_image_targets(reader)
+        except BboltError as exc:
+            return f"error: {exc}"
+
+
+def test_inline_targets_are_the_general_path(tmp_path, monkeypatch):
+    path, _ = meta_file(tmp_path)
+    got = image_targets(path, True, monkeypatch)
+    assert got == image_targets(path, False, monkeypatch)
+    assert len(got) == 40 and got[0][1] == f"sha256:{0:064x}" and got[0][3] == 400
+    with BboltReader(path) as reader:  # the fast path did read them (else this compared the general path with itself)
+        images = [v for _, v in reader.bucket("v1", "moby", "images").items()]
+        assert all(containerd._inline_target(reader, image) is not containerd._GENERAL for image in images)
+
+
+def image_targets_of(data: bytes, tmp_path, monkeypatch):
+    other = tmp_path / "good.db"
+    if not other.exists():
+        other.write_bytes(data)
+    return image_targets(other, False, monkeypatch)
+
+
+def test_inline_targets_are_the_general_path_on_damaged_files(tmp_path, monkeypatch):
+    """Bytes flipped at random (seeded), also inside the image pages: the same targets, or the same error."""
+    path, good = meta_file(tmp_path)
+    rng = random.Random(1616)
+    errors = differing = 0
+    for _ in range(300):
+        data = bytearray(good)
+        for _ in range(rng.randrange(1, 6)):
+            data[rng.randrange(2 * 4096, len(data))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        fast, plain = image_targets(path, True, monkeypatch), image_targets(path, False, monkeypatch)
+        assert fast == plain
+        errors += isinstance(fast, str)
+        differing += not isinstance(fast, str) and fast != image_targets_of(good, tmp_path, monkeypatch)
+    assert errors > 10 and differing > 10  # the damage was real, both as errors and as changed values
