@@ -123,6 +123,9 @@ def users(machine):
             made_groups.append(group)
     for user, groups in ((ALICE, f"docker,{GROUP_RULE}"), (BOB, "docker")):
         run("userdel", "-r", user, check=False)
+        # A home left without its user (an earlier run killed, or two runs at once) would be kept by
+        # useradd, owned by root, and every write of the user's own files would be refused.
+        shutil.rmtree(f"/home/{user}", ignore_errors=True)
         run("useradd", "--create-home", "--shell", "/bin/sh", "--groups", groups, user)
     yield ALICE, BOB
     for user in (ALICE, BOB):
